@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+PORT ?= 5000
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test bench i18n translations migrate setup clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-tests: $(VENV)/.installed tests/requirements.txt
+	$(BIN)/pip install --quiet -r tests/requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) seed demo --if-empty
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: setup $(VENV)/.installed-tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup $(VENV)/.installed-tests
+	$(BIN)/python -m bench
+
+# Extract every translatable string and merge it into each catalogue.
+i18n: $(VENV)/.installed
+	$(BIN)/pybabel extract -F translations/babel.cfg -k lazy_gettext -k _l -o translations/messages.pot --no-location --sort-output --project tiers_lieu --ignore-dirs ".* .venv __pycache__" .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python translations/fill_english.py translations/en/LC_MESSAGES/messages.po
+
+# Create a migration after changing models: make migrate MESSAGE="what changed"
+migrate: $(VENV)/.installed
+	$(FLASK) db migrate -m "$(MESSAGE)"
+
+clean:
+	rm -rf $(VENV) instance/*.db

@@ -1,0 +1,100 @@
+"""Settings for tiers_lieu, read from environment variables.
+
+`Config` is the development default (SQLite in `instance/`), `TestConfig` is used by the test
+suite and `ProductionConfig` by gunicorn behind a reverse proxy.
+"""
+import os
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+def env(name, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def env_int(name, default):
+    return int(env(name, default))
+
+
+def env_bool(name, default):
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = env("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'tiers_lieu.db'}")
+    # Parameters stay out of error messages and logs: they may be personal data.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+
+    # The centre. The database row created by `flask seed demo` or the set-up pages wins; these
+    # values are what a fresh installation shows before that.
+    CENTRE_NAME = env("CENTRE_NAME", "Maison Pour Tous — Petit Charran")
+    CENTRE_ADDRESS = env("CENTRE_ADDRESS", "Place du Petit Charran, 26000 Valence")
+    CENTRE_PHONE = env("CENTRE_PHONE", "04 75 00 00 00")
+    CENTRE_EMAIL = env("CENTRE_EMAIL", "accueil@example.org")
+    TIMEZONE = env("TIMEZONE", "Europe/Paris")
+
+    LANGUAGES = ("fr", "en")
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = TIMEZONE
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+    LANGUAGE_COOKIE = "lang"
+
+    SESSION_COOKIE_NAME = "tiers_lieu_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    # Staff sessions end after a working day; desk computers are shared.
+    STAFF_SESSION_LIFETIME = timedelta(hours=env_int("STAFF_SESSION_HOURS", 12))
+    PERMANENT_SESSION_LIFETIME = STAFF_SESSION_LIFETIME
+
+    WTF_CSRF_TIME_LIMIT = 3600 * 8
+
+    # argon2id parameters (RFC 9106 second recommended option by default).
+    ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = env_int("ARGON2_MEMORY_COST", 65536)
+    ARGON2_PARALLELISM = env_int("ARGON2_PARALLELISM", 4)
+
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_FAILURES_PER_ACCOUNT = env("LOGIN_FAILURES_PER_ACCOUNT", "10 per minute")
+    LOGIN_FAILURES_PER_ADDRESS = env("LOGIN_FAILURES_PER_ADDRESS", "30 per minute")
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    PROXY_COUNT = env_int("PROXY_COUNT", 0)
+    HSTS = False
+    DEMO_DATA_ALLOWED = True
+
+    MAIL_SERVER = env("MAIL_SERVER", "localhost")
+    MAIL_PORT = env_int("MAIL_PORT", 25)
+    MAIL_USERNAME = env("MAIL_USERNAME")
+    MAIL_PASSWORD = env("MAIL_PASSWORD")
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+    MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "accueil@example.org")
+
+
+class TestConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    # Cheap hashes keep the suite fast; the algorithm stays argon2id.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8192
+    ARGON2_PARALLELISM = 1
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    HSTS = True
+    DEMO_DATA_ALLOWED = False
+    PROXY_COUNT = env_int("PROXY_COUNT", 1)

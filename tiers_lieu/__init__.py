@@ -1,0 +1,91 @@
+"""tiers_lieu: bookings, reception desk and statistics for a digital-inclusion space."""
+import os
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_object=None):
+    """Build the application: configuration, extensions, blueprints, commands, error pages."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(config_object or os.environ.get("TIERS_LIEU_CONFIG", "config.Config"))
+    check_configuration(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    return app
+
+
+def check_configuration(app):
+    """Refuse to serve production with settings that would expose residents' data."""
+    if app.config["ENV_NAME"] != "production":
+        Path(app.instance_path).mkdir(exist_ok=True)
+        return
+    from config import DEV_SECRET_KEY
+
+    problems = []
+    secret = app.config.get("SECRET_KEY") or ""
+    if secret == DEV_SECRET_KEY or len(secret) < 32:
+        problems.append("SECRET_KEY must be a random value of at least 32 characters")
+    if not app.config.get("SESSION_COOKIE_SECURE"):
+        problems.append("SESSION_COOKIE_SECURE must stay on: cookies travel over HTTPS only")
+    if problems:
+        raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+
+
+def register_extensions(app):
+    from . import database, i18n, models  # noqa: F401  (models: the whole schema is known)
+    from .accounts import auth
+    from .extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
+
+
+def register_blueprints(app):
+    from .accounts.views import bp as accounts
+    from .admin.views import bp as admin
+    from .core.views import bp as core
+    from .desk.views import bp as desk
+    from .stats.views import bp as stats
+
+    for blueprint in (core, accounts, desk, stats, admin):
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app):
+    from .accounts.cli import users
+    from .demo import seed
+
+    app.cli.add_command(users)
+    app.cli.add_command(seed)
+
+
+def register_errorhandlers(app):
+    from .core.errors import register
+
+    register(app)
+
+
+def register_request_hooks(app):
+    from .core.security import register
+
+    register(app)

@@ -1,0 +1,1 @@
+"""Staff accounts, roles, login and the server-side list of staff sessions."""

@@ -1,0 +1,123 @@
+"""Login sessions and role checks.
+
+A staff cookie holds a random token naming one row of `StaffSession`. Logging out revokes that
+row; a password change or a deactivation revokes all of the user's rows. A copied cookie is
+therefore worthless afterwards, although Flask's own session cookie is signed, not stored.
+"""
+import hashlib
+import secrets
+from functools import wraps
+
+from flask import abort, current_app, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+
+from ..database import utcnow
+from ..extensions import db, login_manager
+from .models import Role, StaffSession, User
+
+
+def _hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user):
+    """Log the user in on this browser with a brand-new session identifier."""
+    session.clear()
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        StaffSession(
+            user=user,
+            token_hash=_hash(token),
+            expires_at=utcnow() + current_app.config["STAFF_SESSION_LIFETIME"],
+        )
+    )
+    user.last_login_at = utcnow()
+    db.session.commit()
+    user.session_token = token
+    session.permanent = True
+    login_user(user, remember=False)
+
+
+def end_session():
+    """Log out of this browser and make its cookie useless."""
+    if current_user.is_authenticated and current_user.session_token:
+        db.session.execute(
+            db.update(StaffSession)
+            .where(StaffSession.token_hash == _hash(current_user.session_token))
+            .values(revoked_at=utcnow())
+        )
+        db.session.commit()
+    logout_user()
+    session.clear()
+
+
+def revoke_all_sessions(user, keep_current=False):
+    """Revoke every session of the user, for example after a password change."""
+    query = db.update(StaffSession).where(
+        StaffSession.user_id == user.id, StaffSession.revoked_at.is_(None)
+    )
+    if keep_current and user.session_token:
+        query = query.where(StaffSession.token_hash != _hash(user.session_token))
+    db.session.execute(query.values(revoked_at=utcnow()))
+
+
+def load_user(token):
+    row = db.session.execute(
+        db.select(StaffSession).where(StaffSession.token_hash == _hash(token))
+    ).scalar_one_or_none()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    user.session_token = token
+    return user
+
+
+def role_required(role):
+    """Let only logged-in staff of at least this role through; others log in or get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            refusal = check_role(role)
+            return refusal if refusal is not None else view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def check_role(role):
+    """Return the response that refuses this request, or None when the role is enough."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.has_role(role):
+        abort(403)
+    if current_user.must_change_password and request.endpoint != "accounts.change_password":
+        return redirect(url_for("accounts.change_password"))
+    return None
+
+
+def protect_blueprint(blueprint, role):
+    """Require the role on every view of the blueprint."""
+    blueprint.before_request(lambda: check_role(role))
+
+
+def is_safe_next(target):
+    """Accept only a path on this site as the place to go back to after login."""
+    return bool(target) and target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+
+def init_app(app):
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
+
+    @app.context_processor
+    def inject_roles():
+        return {"Role": Role}

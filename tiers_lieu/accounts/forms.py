@@ -1,0 +1,56 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import Email, EqualTo, InputRequired, Length
+
+from .models import ROLE_LABELS
+from .passwords import MAX_LENGTH
+
+LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
+
+
+def role_choices():
+    return [(role.value, label) for role, label in ROLE_LABELS.items()]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[InputRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=MAX_LENGTH)])
+
+
+class NewPasswordMixin:
+    new_password = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=MAX_LENGTH)])
+    confirm_password = PasswordField(
+        _l("New password, again"),
+        validators=[InputRequired(), EqualTo("new_password", message=_l("The two passwords are different."))],
+    )
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=MAX_LENGTH)])
+
+
+class PreferencesForm(FlaskForm):
+    display_name = StringField(_l("Name shown to colleagues"), validators=[InputRequired(), Length(max=120)])
+    language = SelectField(_l("Language of the interface"), choices=LANGUAGE_CHOICES)
+
+
+class StaffForm(FlaskForm):
+    """A coordinator's view of a staff account."""
+
+    email = EmailField(_l("E-mail address"), validators=[InputRequired(), Email(), Length(max=254)])
+    display_name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=role_choices)
+    language = SelectField(_l("Language of the interface"), choices=LANGUAGE_CHOICES)
+
+
+class EditStaffForm(StaffForm):
+    active = BooleanField(_l("Account active"))
+
+
+class NewStaffForm(NewPasswordMixin, StaffForm):
+    pass
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    pass

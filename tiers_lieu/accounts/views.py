@@ -1,0 +1,91 @@
+from flask import (Blueprint, current_app, flash, g, make_response, redirect, render_template,
+                   request, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db, limiter
+from ..i18n import remember_language
+from . import service
+from .auth import end_session, is_safe_next, start_session
+from .forms import ChangePasswordForm, LoginForm, PreferencesForm
+from .passwords import verify_password
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_account_key():
+    return "login-account:" + service.normalise_email(request.form.get("email"))
+
+
+def _login_failed(response):
+    return bool(g.get("login_failed"))
+
+
+# Only failed attempts count. Per account, so that a guesser is stopped whatever address they
+# use; per address, with a higher ceiling, because the centre's public computers share one.
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"], key_func=_login_account_key,
+               methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"], methods=["POST"],
+               deduct_when=_login_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("desk.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data, form.password.data)
+        if user is None:
+            g.login_failed = True
+            form.password.errors.append(_("Wrong e-mail address or password."))
+        else:
+            start_session(user)
+            target = request.args.get("next")
+            if user.must_change_password:
+                target = url_for("accounts.change_password")
+            elif not is_safe_next(target):
+                target = url_for("desk.index")
+            return remember_language(make_response(redirect(target)), user.language)
+    elif request.method == "POST":
+        g.login_failed = True
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    end_session()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = PreferencesForm(obj=current_user)
+    if form.validate_on_submit():
+        current_user.display_name = form.display_name.data.strip()
+        current_user.language = form.language.data
+        db.session.commit()
+        flash(_("Your preferences are saved."), "success")
+        return remember_language(make_response(redirect(url_for("accounts.account"))),
+                                 current_user.language)
+    return render_template("accounts/account.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current_password.data):
+            form.current_password.errors.append(_("This is not your current password."))
+        elif form.new_password.data == form.current_password.data:
+            form.new_password.errors.append(_("Choose a password different from the current one."))
+        else:
+            try:
+                service.set_password(current_user, form.new_password.data)
+            except service.AccountError as error:
+                form.new_password.errors.append(str(error))
+            else:
+                flash(_("Your password is changed. You are logged out everywhere else."), "success")
+                return redirect(url_for("desk.index"))
+    return render_template("accounts/change_password.html", form=form)

@@ -1,0 +1,1 @@
+"""Set-up pages for coordinators: the centre, staff accounts, and later topics and rules."""

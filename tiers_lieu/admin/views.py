@@ -1,0 +1,94 @@
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts import service
+from ..accounts.auth import protect_blueprint
+from ..accounts.forms import EditStaffForm, NewStaffForm, ResetPasswordForm
+from ..accounts.models import Role, User
+from ..extensions import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+protect_blueprint(bp, Role.COORDINATOR)
+
+
+def _get_user(user_id):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _show_error(form, error):
+    getattr(form, error.field or "email").errors.append(str(error))
+
+
+@bp.route("/")
+def index():
+    return render_template("admin/index.html")
+
+
+@bp.route("/users")
+def users():
+    staff = db.session.execute(
+        db.select(User).order_by(User.active.desc(), User.display_name)
+    ).scalars().all()
+    return render_template("admin/users.html", staff=staff)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    form = NewStaffForm()
+    if form.validate_on_submit():
+        try:
+            user = service.create_user(
+                form.email.data, form.display_name.data, form.new_password.data,
+                role=form.role.data, language=form.language.data, must_change_password=True,
+            )
+        except service.AccountError as error:
+            _show_error(form, error)
+        else:
+            flash(_("The account of %(name)s is created. Give them their temporary password; "
+                    "they will choose their own at first login.", name=user.display_name), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id):
+    user = _get_user(user_id)
+    form = EditStaffForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            changed = service.update_user(
+                user, actor=current_user, email=form.email.data,
+                display_name=form.display_name.data, role=form.role.data,
+                language=form.language.data, active=form.active.data,
+            )
+        except service.AccountError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            if changed:
+                flash(_("The account of %(name)s is updated.", name=user.display_name), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user,
+                           reset_form=ResetPasswordForm(prefix="reset"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+def reset_password(user_id):
+    user = _get_user(user_id)
+    reset_form = ResetPasswordForm(prefix="reset")
+    if reset_form.validate_on_submit():
+        try:
+            service.set_password(user, reset_form.new_password.data, by_admin=True)
+        except service.AccountError as error:
+            reset_form.new_password.errors.append(str(error))
+        else:
+            flash(_("A new temporary password is set for %(name)s. They are logged out everywhere "
+                    "and will choose their own password at next login.", name=user.display_name),
+                  "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=EditStaffForm(obj=user), user=user,
+                           reset_form=reset_form)

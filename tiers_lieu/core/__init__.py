@@ -1,0 +1,1 @@
+"""What every page shares: home, health check, error pages and security headers."""

@@ -1,0 +1,64 @@
+"""Demo data, so that `make run` shows a living centre on first start.
+
+Each domain adds a step to `DEMO_STEPS`; every step is idempotent, so running the command again
+adds nothing twice.
+"""
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .accounts.models import Role, User
+from .accounts.service import create_user, find_by_email
+from .admin.models import Centre
+from .extensions import db
+
+DEMO_PASSWORD = "tournesol-violet-demo"
+DEMO_STAFF = [
+    ("coordinator@example.org", "Nadia Benali", Role.COORDINATOR, "fr"),
+    ("facilitator@example.org", "Julien Morel", Role.FACILITATOR, "fr"),
+    ("volunteer@example.org", "Afiavi Dossou", Role.FACILITATOR, "en"),
+]
+
+seed = AppGroup("seed", help="Demo and benchmark data.")
+
+
+def demo_centre():
+    if db.session.execute(db.select(Centre)).first() is None:
+        db.session.add(Centre(
+            name="Maison Pour Tous — Petit Charran",
+            address="Place du Petit Charran, 26000 Valence",
+            phone="04 75 00 00 00",
+            email="accueil@example.org",
+        ))
+        db.session.commit()
+
+
+def demo_staff():
+    for email, name, role, language in DEMO_STAFF:
+        if find_by_email(email) is None:
+            create_user(email, name, DEMO_PASSWORD, role=role, language=language)
+
+
+DEMO_STEPS = [demo_centre, demo_staff]
+
+
+def load_demo():
+    for step in DEMO_STEPS:
+        step()
+
+
+def database_is_empty():
+    return db.session.execute(db.select(User.id).limit(1)).first() is None
+
+
+@seed.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only load the demo into a database with no account.")
+def demo(if_empty):
+    """Load the demo centre: staff accounts and, as features arrive, their data."""
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException("Demo data is refused in production.")
+    if if_empty and not database_is_empty():
+        click.echo("The database already has data; demo not loaded.")
+        return
+    load_demo()
+    click.echo(f"Demo loaded. Staff log in with the password '{DEMO_PASSWORD}'.")

@@ -1,0 +1,82 @@
+"""Language and time zone of each request.
+
+The resident's or staff member's explicit choice wins (`?lang=en`, remembered in a cookie),
+then a logged-in staff member's preference, then the browser's Accept-Language header.
+"""
+from flask import current_app, has_request_context, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from .extensions import babel
+
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+ONE_YEAR = 365 * 24 * 3600
+
+
+def requested_language():
+    """The supported language asked for in the query string, if any."""
+    code = request.args.get("lang", "").strip().lower()
+    return code if code in current_app.config["LANGUAGES"] else None
+
+
+def select_locale():
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the command line speaks the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    explicit = requested_language() or request.cookies.get(current_app.config["LANGUAGE_COOKIE"])
+    if explicit in languages:
+        return explicit
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone():
+    return current_app.config["TIMEZONE"]
+
+
+def remember_language(response, code):
+    response.set_cookie(
+        current_app.config["LANGUAGE_COOKIE"],
+        code,
+        max_age=ONE_YEAR,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return response
+
+
+def _remember_requested_language(response):
+    code = requested_language()
+    if code and request.cookies.get(current_app.config["LANGUAGE_COOKIE"]) != code:
+        remember_language(response, code)
+    return response
+
+
+def language_links():
+    """Links to this same page in each other language, for the switch in the header."""
+    current = str(get_locale())
+    args = {key: value for key, value in request.args.items() if key != "lang"}
+    endpoint = request.endpoint or "core.home"
+    view_args = dict(request.view_args or {})
+    links = []
+    for code in current_app.config["LANGUAGES"]:
+        if code == current:
+            continue
+        try:
+            href = url_for(endpoint, **view_args, **args, lang=code)
+        except BuildError:  # an error page without a routable endpoint: fall back to home
+            href = url_for("core.home", lang=code)
+        links.append({"code": code, "name": LANGUAGE_NAMES[code], "href": href})
+    return links
+
+
+def init_app(app):
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.after_request(_remember_requested_language)
+
+    @app.context_processor
+    def inject_language():
+        return {"language_links": language_links, "current_language": lambda: str(get_locale())}

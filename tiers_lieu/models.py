@@ -1,0 +1,4 @@
+"""Import every domain's models so that SQLAlchemy and Alembic know the whole schema."""
+from .accounts.models import StaffSession, User  # noqa: F401
+from .admin.models import Centre  # noqa: F401
+from .audit import AuditEvent  # noqa: F401

@@ -1,0 +1,1 @@
+"""Usage statistics and exports for coordinators (facilitators see their own)."""
