@@ -30,7 +30,7 @@ run: setup
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: setup $(VENV)/.installed-tests
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 bench: setup $(VENV)/.installed-tests
 	$(BIN)/python -m bench

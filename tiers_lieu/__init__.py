@@ -44,12 +44,13 @@ def check_configuration(app):
 
 
 def register_extensions(app):
-    from . import database, i18n, models  # noqa: F401  (models: the whole schema is known)
+    from . import database, i18n, logs, models  # noqa: F401  (models: the whole schema is known)
     from .accounts import auth
     from .extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
     database.init_app(app)
+    logs.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -1,16 +1,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import SelectChoice, BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
+from ..i18n import LANGUAGE_NAMES
 from .models import ROLE_LABELS
 from .passwords import MAX_LENGTH
 
-LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
+LANGUAGE_CHOICES = [SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGE_NAMES.items()]
 
 
 def role_choices():
-    return [(role.value, label) for role, label in ROLE_LABELS.items()]
+    return [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
 class LoginForm(FlaskForm):

@@ -3,6 +3,8 @@
 The rules follow current guidance (NIST SP 800-63B, ANSSI): a minimum length, long passphrases
 welcome, no composition rules, and a refusal of passwords that are common or easy to guess.
 """
+import re
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -72,9 +74,16 @@ def password_problem(password, *personal):
         )
     if len(password) > MAX_LENGTH:
         return _("Use at most %(count)d characters.", count=MAX_LENGTH)
-    words = [word for value in personal if value for word in _words(value)]
-    estimate = zxcvbn(password[:ANALYSED_LENGTH], user_inputs=FRENCH_COMMON + words)
-    if estimate["guesses_log10"] < MIN_GUESSES_LOG10:
+    from ..admin.models import current_centre
+
+    words = [word for value in (*personal, current_centre().name) if value for word in _words(value)]
+    dictionary = FRENCH_COMMON + words
+    # Spaces between well-known words add little: judge the password with and without them.
+    guesses = min(
+        zxcvbn(candidate[:ANALYSED_LENGTH], user_inputs=dictionary)["guesses_log10"]
+        for candidate in {password, re.sub(r"\s+", "", password)}
+    )
+    if guesses < MIN_GUESSES_LOG10:
         return _(
             "This password is too common or too easy to guess. Add a few unusual words, "
             "for example three words that have nothing to do with each other."
@@ -84,5 +93,5 @@ def password_problem(password, *personal):
 
 def _words(value):
     value = value.lower()
-    parts = [value] + value.replace("@", " ").replace(".", " ").replace("-", " ").split()
+    parts = [value, value.replace(" ", ""), value.split("@")[0]] + re.split(r"[\s@.\-—_]+", value)
     return [part for part in parts if len(part) >= 3]

@@ -1,0 +1,211 @@
+"""Fixtures: the app on a real database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set),
+a client, the CLI runner, staff users of each role, and a browser for the pages."""
+import os
+import re
+import secrets
+import threading
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from config import TestConfig
+from tiers_lieu import create_app
+from tiers_lieu.accounts.models import Role
+from tiers_lieu.accounts.service import create_user
+from tiers_lieu.extensions import db, limiter
+
+STAFF_PASSWORD = "orange kettle under the bridge"
+CHROMIUM = "/usr/bin/chromium"
+
+
+# --- databases -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory):
+    """One fresh database per backend for this whole run, created here and dropped at the end."""
+    urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'tiers_lieu.db'}"}
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    engine = name = None
+    if server_url:
+        name = f"tiers_lieu_test_{secrets.token_hex(6)}"
+        engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        urls["postgresql"] = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    yield urls
+    if engine is not None:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+_migrated = set()
+
+
+class Client(FlaskClient):
+    """A test client whose every request runs in its own app context, as on a real server.
+
+    The tests hold an app context open to use the database; without this, each request would
+    share that context, and with it `g` (where Flask-WTF caches the CSRF token) and the
+    database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+def make_app(database_url, **settings):
+    config = type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **settings})
+    app = create_app(config)
+    app.test_client_class = Client
+    if database_url not in _migrated:
+        with app.app_context():
+            upgrade()
+        _migrated.add(database_url)
+    return app
+
+
+def empty_database(app):
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, database_urls):
+    if request.param not in database_urls:
+        pytest.skip("PostgreSQL variant: set TEST_DATABASE_URL to run it")
+    return request.param
+
+
+@pytest.fixture
+def app(backend, database_urls):
+    app = make_app(database_urls[backend])
+    with app.app_context():
+        limiter.reset()
+        yield app
+    empty_database(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- forms and staff -----------------------------------------------------------------------
+
+CSRF_RE = re.compile(r'name="(?:[\w-]+-)?csrf_token" type="hidden" value="([^"]+)"|'
+                     r'type="hidden" name="csrf_token" value="([^"]+)"|'
+                     r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token_from(html):
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return next(group for group in match.groups() if group)
+
+
+def submit(client, url, data, form_url=None, **kwargs):
+    """Post a form the way a browser does: load the page first and send its CSRF token back."""
+    page = client.get(form_url or url)
+    data = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
+    return client.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def make_user(app):
+    counter = iter(range(1, 10_000))
+
+    def make(role=Role.FACILITATOR, email=None, password=STAFF_PASSWORD, name=None, **fields):
+        number = next(counter)
+        user = create_user(
+            email or f"{role.value}{number}@example.org",
+            name or f"{role.value.title()} {number}",
+            password,
+            role=role,
+            **fields,
+        )
+        return user
+
+    return make
+
+
+def log_in(client, email, password=STAFF_PASSWORD):
+    return submit(client, "/login", {"email": email, "password": password})
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """Log the test client in as a new staff member of this role and return that user."""
+
+    def login(role=Role.FACILITATOR):
+        user = make_user(role=role)
+        response = log_in(client, user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return login
+
+
+# --- live server and browser -------------------------------------------------------------
+
+@pytest.fixture
+def live_server(app):
+    """Serve the app on a loopback port from a thread, for the browser."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: CI must run the browser tests")
+        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+
+
+VIEWPORTS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture
+def new_page(browser):
+    contexts = []
+
+    def open_page(viewport="phone", locale="fr-FR"):
+        context = browser.new_context(viewport=VIEWPORTS[viewport], locale=locale)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

@@ -1,0 +1,124 @@
+"""Security baseline: headers, cookies, CSRF, error pages."""
+import pytest
+
+from flask import request
+from sqlalchemy.exc import IntegrityError
+
+from config import ProductionConfig
+from tiers_lieu import create_app
+from tiers_lieu.accounts.models import User
+from tiers_lieu.extensions import db
+from tiers_lieu.logs import redact
+
+from .conftest import make_app, submit
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/healthz", "/no-such-page", "/static/css/site.css"])
+def test_every_response_carries_the_security_headers(client, path):
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "script-src 'self'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in response.headers  # only in production
+
+
+def test_pages_are_not_cached_but_static_files_are(client):
+    assert client.get("/login").headers["Cache-Control"] == "no-store"
+    assert client.get("/static/css/site.css").headers.get("Cache-Control") != "no-store"
+
+
+def test_production_adds_hsts_and_secure_cookies(database_urls):
+    secure = type("Prod", (ProductionConfig,), {
+        "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": database_urls["sqlite"]})
+    app = create_app(secure)
+    client = app.test_client()
+    response = client.get("/login?lang=en", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    cookies = response.headers.getlist("Set-Cookie")
+    assert any(c.startswith("tiers_lieu_session=") and "Secure" in c for c in cookies)
+    assert any(c.startswith("lang=en") and "Secure" in c for c in cookies)
+
+
+@pytest.mark.parametrize("settings, problem", [
+    ({"SECRET_KEY": "dev-only-not-secret"}, "SECRET_KEY"),
+    ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+    ({"SECRET_KEY": "x" * 40, "SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE"),
+])
+def test_production_refuses_to_start_with_unsafe_settings(settings, problem):
+    config = type("Prod", (ProductionConfig,), {"SQLALCHEMY_DATABASE_URI": "sqlite://", **settings})
+    with pytest.raises(RuntimeError, match=problem):
+        create_app(config)
+
+
+def test_session_cookie_is_httponly_and_lax(client, make_user):
+    user = make_user()
+    response = submit(client, "/login", {"email": user.email, "password": "orange kettle under the bridge"})
+    cookie = next(value for value in response.headers.getlist("Set-Cookie")
+                  if value.startswith("tiers_lieu_session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("lang, text", [("fr", "Ce formulaire avait expiré"), ("en", "This form had expired")])
+def test_post_without_csrf_token_gets_the_translated_400_page(client, lang, text):
+    response = client.post(f"/login?lang={lang}", data={"email": "a@example.org", "password": "x"})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert text in body
+    assert "Traceback" not in body
+
+
+def test_logout_is_not_a_get(client):
+    response = client.get("/logout")
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize("lang, title", [("fr", "Page introuvable"), ("en", "Page not found")])
+def test_unknown_page_gets_a_translated_404_with_a_way_back(client, lang, title):
+    response = client.get(f"/nowhere?lang={lang}")
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert title in body
+    assert 'href="/' in body
+
+
+def test_a_crash_shows_the_translated_500_page_without_traceback(database_urls, caplog):
+    app = make_app(database_urls["sqlite"], PROPAGATE_EXCEPTIONS=False)
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("secret detail resident@example.org")
+
+    response = app.test_client().get("/boom?lang=en")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in body
+    assert "secret detail" not in body and "Traceback" not in body
+    # The log keeps the traceback for the maintainer, without the personal data.
+    assert "RuntimeError: secret detail <e-mail>" in caplog.text
+    assert "resident@example.org" not in caplog.text
+
+
+def _scheme_seen_by(app):
+    app.add_url_rule("/scheme", "scheme", lambda: request.scheme)
+    response = app.test_client().get("/scheme", headers={"X-Forwarded-Proto": "https"})
+    return response.get_data(as_text=True)
+
+
+def test_proxy_headers_are_trusted_only_when_configured(database_urls):
+    assert _scheme_seen_by(make_app(database_urls["sqlite"], PROXY_COUNT=1)) == "https"
+    assert _scheme_seen_by(make_app(database_urls["sqlite"])) == "http"
+
+
+def test_sql_parameters_stay_out_of_error_messages(app, make_user):
+    user = make_user(email="someone.private@example.org")
+    db.session.add(User(email=user.email, display_name="Twin", password_hash="x"))
+    with pytest.raises(IntegrityError) as error:
+        db.session.flush()
+    db.session.rollback()
+    assert "SQL parameters hidden" in str(error.value)
+    assert "someone.private" not in redact(str(error.value))
