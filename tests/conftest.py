@@ -209,3 +209,9 @@ def new_page(browser):
     yield open_page
     for context in contexts:
         context.close()
+
+
+def pytest_report_header(config):
+    postgres = "on" if os.environ.get("TEST_DATABASE_URL") else "off (set TEST_DATABASE_URL)"
+    browser = "on" if Path(CHROMIUM).exists() else f"off ({CHROMIUM} missing)"
+    return [f"tiers_lieu: PostgreSQL variants {postgres}; browser tests {browser}"]

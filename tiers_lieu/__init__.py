@@ -17,6 +17,7 @@ def create_app(config_object=None):
         static_folder=str(ROOT / "static"),
     )
     app.config.from_object(config_object or os.environ.get("TIERS_LIEU_CONFIG", "config.Config"))
+    app.jinja_env.add_extension("jinja2.ext.do")
     check_configuration(app)
     register_extensions(app)
     register_blueprints(app)

@@ -1,0 +1,88 @@
+"""French by default, English complete, the choice remembered; catalogues in sync with the code."""
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUES = sorted(ROOT.glob("translations/*/LC_MESSAGES/messages.po"))
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+
+
+def test_french_is_the_default(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert "Aide gratuite au numérique" in page
+
+
+def test_the_browser_language_is_followed(client):
+    page = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Help with digital tools, free of charge" in page
+
+
+def test_an_unsupported_browser_language_falls_back_to_french(client):
+    page = client.get("/", headers={"Accept-Language": "ar,tr;q=0.8"}).get_data(as_text=True)
+    assert '<html lang="fr">' in page
+
+
+def test_an_explicit_choice_wins_and_is_remembered(client):
+    response = client.get("/?lang=en", headers={"Accept-Language": "fr"})
+    assert '<html lang="en">' in response.get_data(as_text=True)
+    assert any(c.startswith("lang=en") for c in response.headers.getlist("Set-Cookie"))
+    page = client.get("/login", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<html lang="en">' in page and "Staff login" in page
+
+
+def test_an_unknown_language_code_is_ignored(client):
+    response = client.get("/?lang=xx")
+    assert response.status_code == 200
+    assert '<html lang="fr">' in response.get_data(as_text=True)
+    assert not response.headers.getlist("Set-Cookie") or all(
+        not c.startswith("lang=") for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_every_page_offers_the_other_language_for_the_same_page(client):
+    page = client.get("/login?next=/desk/").get_data(as_text=True)
+    assert 'href="/login?next=/desk/&amp;lang=en"' in page
+    page = client.get("/login?lang=en").get_data(as_text=True)
+    assert 'href="/login?lang=fr"' in page
+
+
+def test_dates_are_written_in_the_language_and_the_centre_time_zone(app, client, login_as):
+    login_as()
+    from flask_babel import format_datetime
+    from datetime import datetime, timezone
+
+    with app.test_request_context("/?lang=en"):
+        assert format_datetime(datetime(2026, 7, 1, 22, 30, tzinfo=timezone.utc), "HH:mm") == "00:30"
+    assert "2026" in client.get("/desk/?lang=en").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: p.parent.parent.name)
+def test_catalogue_is_complete(path):
+    with path.open("rb") as handle:
+        catalogue = read_po(handle)
+    untranslated = [m.id for m in catalogue if m.id and not (all(m.string) if m.pluralizable else m.string)]
+    fuzzy = [m.id for m in catalogue if m.id and m.fuzzy]
+    assert not untranslated, f"untranslated in {path}: {untranslated}"
+    assert not fuzzy, f"fuzzy in {path}: {fuzzy}"
+
+
+def test_catalogues_hold_every_string_of_the_code():
+    """A string added to the code but not yet extracted would show in English to French readers."""
+    with (ROOT / "translations" / "babel.cfg").open() as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    in_code = {
+        message[2] if isinstance(message[2], str) else message[2][0]
+        for message in extract_from_dir(str(ROOT), method_map, options_map, keywords=KEYWORDS,
+                                        directory_filter=lambda name: not name.startswith(".") and name != "__pycache__")
+    }
+    assert CATALOGUES, "no catalogue found"
+    for path in CATALOGUES:
+        with path.open("rb") as handle:
+            known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+        missing = sorted(in_code - known)
+        assert not missing, f"run `make i18n` and translate; missing from {path}: {missing}"
