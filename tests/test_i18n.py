@@ -6,6 +6,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
+from tiers_lieu.accounts.models import Role
+
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = sorted(ROOT.glob("translations/*/LC_MESSAGES/messages.po"))
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
@@ -86,3 +88,13 @@ def test_catalogues_hold_every_string_of_the_code():
             known = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
         missing = sorted(in_code - known)
         assert not missing, f"run `make i18n` and translate; missing from {path}: {missing}"
+
+
+@pytest.mark.parametrize("query", ["_external=1", "_scheme=javascript", "user_id=3", "_anchor=x&lang=en",
+                                   "next=%00%ff", "lang=%F0%9F%98%80"])
+def test_odd_query_strings_never_break_the_language_switch(client, login_as, query):
+    user = login_as(Role.COORDINATOR)
+    for path in ("/", f"/admin/users/{user.id}", "/nowhere"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code in (200, 404)
+        assert "javascript:" not in response.get_data(as_text=True)

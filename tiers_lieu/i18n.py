@@ -58,15 +58,15 @@ def _remember_requested_language(response):
 def language_links():
     """Links to this same page in each other language, for the switch in the header."""
     current = str(get_locale())
-    args = {key: value for key, value in request.args.items() if key != "lang"}
+    # Query keys starting with "_" mean something to url_for (_external, _scheme…): drop them.
+    args = {key: value for key, value in request.args.items() if key != "lang" and not key.startswith("_")}
     endpoint = request.endpoint or "core.home"
-    view_args = dict(request.view_args or {})
     links = []
     for code in current_app.config["LANGUAGES"]:
         if code == current:
             continue
         try:
-            href = url_for(endpoint, **view_args, **args, lang=code)
+            href = url_for(endpoint, **{**args, **(request.view_args or {}), "lang": code})
         except BuildError:  # an error page without a routable endpoint: fall back to home
             href = url_for("core.home", lang=code)
         links.append({"code": code, "name": LANGUAGE_NAMES[code], "href": href})
