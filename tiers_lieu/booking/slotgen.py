@@ -4,6 +4,7 @@ Pure computation: plain values in, plain values out; neither Flask nor the datab
 Slots follow the centre's wall clock, so 09:00 stays 09:00 across daylight-saving changes;
 the instants handed back are in UTC, as they are stored.
 """
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Optional
@@ -71,8 +72,10 @@ class SlotSpec:
         return (self.rule_id, self.starts_at)
 
 
-def generate_slots(rules, closures, start, end, tz):
+def generate_slots(rules: Iterable[RuleSpec], closures: Iterable[ClosureSpec], start: date,
+                   end: date, tz: ZoneInfo) -> list[SlotSpec]:
     """Return the slots the rules offer from `start` to `end` (dates included), in time order."""
+    rules, closures = list(rules), list(closures)
     specs = []
     day = start
     while day <= end:
@@ -126,7 +129,7 @@ def start_of_day(day, tz):
     return datetime.combine(day, time(), tzinfo=tz).astimezone(timezone.utc)
 
 
-def easter_sunday(year):
+def easter_sunday(year: int) -> date:
     """Return the date of Easter Sunday (anonymous Gregorian algorithm)."""
     a = year % 19
     b, c = divmod(year, 100)
@@ -141,7 +144,7 @@ def easter_sunday(year):
     return date(year, month, day + 1)
 
 
-def french_public_holidays(year):
+def french_public_holidays(year: int) -> list[tuple[date, str]]:
     """Return the eleven French public holidays of a year as (date, French name), by date."""
     easter = easter_sunday(year)
     return sorted([
