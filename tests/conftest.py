@@ -284,12 +284,12 @@ def make_booking(app, make_topic):
         number = next(counter)
         if "topic" not in fields and "topic_id" not in fields:
             fields["topic"] = slot.topics[0] if slot.topics else make_topic()
-        booking = Booking(slot=slot, status=status.value, code=f"T{number:05d}",
-                          token_hash=hashlib.sha256(str(number).encode()).hexdigest(),
-                          first_name="Awa", phone="+33612345678", **fields)
+        booking = Booking(slot=slot, status=status.value, **{
+            "code": f"T{number:05d}", "token_hash": hashlib.sha256(str(number).encode()).hexdigest(),
+            "first_name": "Awa", "phone": "+33612345678", **fields})
+        db.session.add(booking)
         if status in SEAT_HOLDING_STATUSES:
             slot.seats_taken += 1
-        db.session.add(booking)
         db.session.commit()
         return booking
 
