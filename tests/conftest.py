@@ -1,9 +1,11 @@
 """Fixtures: the app on a real database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set),
-a client, the CLI runner, staff users of each role, and a browser for the pages."""
+a client, the CLI runner, staff users of each role, booking rows, and a browser for the pages."""
+import hashlib
 import os
 import re
 import secrets
 import threading
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,8 @@ from config import TestConfig
 from tiers_lieu import create_app
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.accounts.service import create_user
+from tiers_lieu.booking.models import (SEAT_HOLDING_STATUSES, Booking, BookingStatus, Location,
+                                       OpeningRule, Slot, Topic)
 from tiers_lieu.extensions import db, limiter
 
 STAFF_PASSWORD = "orange kettle under the bridge"
@@ -215,3 +219,84 @@ def pytest_report_header(config):
     postgres = "on" if os.environ.get("TEST_DATABASE_URL") else "off (set TEST_DATABASE_URL)"
     browser = "on" if Path(CHROMIUM).exists() else f"off ({CHROMIUM} missing)"
     return [f"tiers_lieu: PostgreSQL variants {postgres}; browser tests {browser}"]
+
+
+# --- booking -------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_topic(app):
+    counter = iter(range(1, 10_000))
+
+    def make(**fields):
+        number = next(counter)
+        topic = Topic(**{"slug": f"topic-{number}", "name_fr": f"Thématique {number}",
+                         "position": number, **fields})
+        db.session.add(topic)
+        db.session.commit()
+        return topic
+
+    return make
+
+
+@pytest.fixture
+def make_location(app):
+    def make(name="Salle informatique", **fields):
+        location = Location(name=name, **fields)
+        db.session.add(location)
+        db.session.commit()
+        return location
+
+    return make
+
+
+@pytest.fixture
+def make_rule(app, make_location):
+    """An opening rule, by default Mondays 09:00–12:00 in 30-minute slots from 2030 on."""
+
+    def make(**fields):
+        if "location" not in fields and "location_id" not in fields:
+            fields["location"] = make_location()
+        rule = OpeningRule(**{"weekday": 0, "start_time": time(9), "end_time": time(12),
+                              "slot_length": 30, "valid_from": date(2030, 1, 1), **fields})
+        db.session.add(rule)
+        db.session.commit()
+        return rule
+
+    return make
+
+
+@pytest.fixture
+def make_slot(app, make_location):
+    """A free one-seat slot, by default on 1 July 2030 at 09:00 UTC."""
+
+    def make(**fields):
+        if "location" not in fields and "location_id" not in fields:
+            fields["location"] = make_location()
+        starts_at = fields.pop("starts_at", datetime(2030, 7, 1, 9, tzinfo=timezone.utc))
+        slot = Slot(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30), **fields)
+        db.session.add(slot)
+        db.session.commit()
+        return slot
+
+    return make
+
+
+@pytest.fixture
+def make_booking(app, make_topic):
+    """A booking row; a status that holds a seat takes it on the slot, as booking does."""
+    counter = iter(range(1, 10_000))
+
+    def make(slot, status=BookingStatus.BOOKED, **fields):
+        number = next(counter)
+        if "topic" not in fields and "topic_id" not in fields:
+            fields["topic"] = slot.topics[0] if slot.topics else make_topic()
+        booking = Booking(slot=slot, status=status.value, **{
+            "code": f"T{number:05d}", "token_hash": hashlib.sha256(str(number).encode()).hexdigest(),
+            "first_name": "Awa", "phone": "+33612345678", **fields})
+        db.session.add(booking)
+        if status in SEAT_HOLDING_STATUSES:
+            slot.seats_taken += 1
+        db.session.commit()
+        return booking
+
+    return make

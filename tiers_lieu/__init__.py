@@ -75,9 +75,11 @@ def register_blueprints(app):
 
 def register_commands(app):
     from .accounts.cli import users
+    from .booking.cli import slots
     from .demo import seed
 
     app.cli.add_command(users)
+    app.cli.add_command(slots)
     app.cli.add_command(seed)
 
 

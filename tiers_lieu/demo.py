@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from .accounts.models import Role, User
 from .accounts.service import create_user, find_by_email
 from .admin.models import Centre
+from .booking.demo import demo_booking
 from .extensions import db
 
 DEMO_PASSWORD = "tournesol-violet-demo"
@@ -39,7 +40,7 @@ def demo_staff():
             create_user(email, name, DEMO_PASSWORD, role=role, language=language)
 
 
-DEMO_STEPS = [demo_centre, demo_staff]
+DEMO_STEPS = [demo_centre, demo_staff, demo_booking]
 
 
 def load_demo():

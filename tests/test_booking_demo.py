@@ -1,0 +1,41 @@
+"""The demo's topics, places, opening hours and slots."""
+from pathlib import Path
+
+from tiers_lieu import ROOT
+from tiers_lieu.booking.models import (Closure, Location, OpeningRule, Procedure, Slot, Topic,
+                                       slot_topic)
+from tiers_lieu.extensions import db
+
+
+def count(what):
+    return db.session.execute(db.select(db.func.count()).select_from(what)).scalar_one()
+
+
+def test_demo_brings_topics_places_hours_and_slots_once(runner):
+    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+    figures = {model: count(model) for model in (Topic, Procedure, Location, OpeningRule,
+                                                 Closure, Slot, slot_topic)}
+    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+    assert {model: count(model) for model in figures} == figures
+
+    topics = db.session.execute(db.select(Topic).order_by(Topic.position)).scalars().all()
+    assert [topic.slug for topic in topics] == ["demarches", "achats", "scolarite", "smartphone"]
+    assert figures[Location] == 2
+    assert figures[Closure] == 22
+    assert figures[Slot] > 0
+    workshop = db.session.execute(
+        db.select(OpeningRule).where(OpeningRule.capacity > 1)).scalar_one()
+    assert (workshop.weekday, workshop.capacity, workshop.slot_length) == (3, 6, 120)
+    assert workshop.workshop_title == "Atelier smartphone : premiers pas"
+    assert {rule.facilitator.email for rule in db.session.execute(
+        db.select(OpeningRule)).scalars()} == {"facilitator@example.org", "volunteer@example.org"}
+
+
+def test_demo_topics_are_complete_in_both_languages(runner):
+    runner.invoke(args=["seed", "demo"])
+    for topic in db.session.execute(db.select(Topic)).scalars():
+        for field in ("name", "description", "what_to_bring"):
+            assert getattr(topic, f"{field}_fr") and getattr(topic, f"{field}_en")
+        assert len(topic.what_to_bring_fr.splitlines()) == len(topic.what_to_bring_en.splitlines())
+        assert (Path(ROOT, "static", topic.pictogram_path)).is_file()
+        assert topic.procedures

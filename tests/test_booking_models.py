@@ -1,0 +1,158 @@
+"""The booking schema: the migration matches the models, and the database guards the seats."""
+import os
+import secrets
+from datetime import datetime, time, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from config import TestConfig
+from tiers_lieu import create_app
+from tiers_lieu.booking.models import SEAT_HOLDING_STATUSES, BookingStatus, OpeningRule, Slot
+from tiers_lieu.extensions import db
+
+BOOKING_TABLES = {"topic", "procedure", "location", "opening_rule", "opening_rule_topic",
+                  "closure", "slot", "slot_topic", "booking"}
+
+
+def schema_differences():
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+@pytest.fixture
+def blank_database_url(backend, tmp_path):
+    """A database of the current backend with no table at all, dropped after the test."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    server_url = os.environ["TEST_DATABASE_URL"]
+    name = f"tiers_lieu_blank_{secrets.token_hex(6)}"
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def test_migrated_schema_matches_the_models(app):
+    assert schema_differences() == []
+
+
+def test_booking_migration_goes_down_and_up_again(blank_database_url):
+    config = type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": blank_database_url})
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        assert schema_differences() == []
+
+        downgrade(revision="0001_foundation")
+        tables = set(inspect(db.engine).get_table_names())
+        assert not tables & BOOKING_TABLES
+        assert "staff_user" in tables
+
+        upgrade()
+        assert BOOKING_TABLES <= set(inspect(db.engine).get_table_names())
+        assert schema_differences() == []
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("capacity, seats_taken", [(1, 2), (6, 7), (1, -1)])
+def test_database_refuses_seats_outside_capacity(make_slot, capacity, seats_taken):
+    with pytest.raises(IntegrityError):
+        make_slot(capacity=capacity, seats_taken=seats_taken)
+    db.session.rollback()
+
+
+def test_database_refuses_an_unconditional_seat_update_past_capacity(make_slot):
+    slot = make_slot(capacity=1, seats_taken=1)
+    with pytest.raises(IntegrityError):
+        db.session.execute(update(Slot).where(Slot.id == slot.id)
+                           .values(seats_taken=Slot.seats_taken + 1))
+        db.session.flush()
+    db.session.rollback()
+    assert db.session.get(Slot, slot.id).seats_taken == 1
+
+
+def test_a_full_workshop_is_allowed(make_slot):
+    assert make_slot(capacity=6, seats_taken=6).seats_left == 0
+
+
+def test_a_rule_cannot_have_two_slots_at_the_same_start(make_rule, make_slot):
+    rule = make_rule()
+    make_slot(rule=rule, location=rule.location)
+    with pytest.raises(IntegrityError):
+        make_slot(rule=rule, location=rule.location)
+    db.session.rollback()
+
+
+def test_slots_added_by_hand_may_share_a_start(make_slot):
+    make_slot()
+    make_slot()
+    assert db.session.execute(db.select(db.func.count(Slot.id))).scalar_one() == 2
+
+
+def test_a_workshop_rule_needs_a_title(make_rule):
+    with pytest.raises(IntegrityError):
+        make_rule(capacity=6)
+    db.session.rollback()
+    assert make_rule(capacity=6, workshop_title="Atelier smartphone").capacity == 6
+
+
+def test_a_rule_ends_after_it_starts(make_rule):
+    with pytest.raises(IntegrityError):
+        make_rule(start_time=time(12), end_time=time(9))
+    db.session.rollback()
+
+
+def test_seat_holding_statuses():
+    assert SEAT_HOLDING_STATUSES == {BookingStatus.BOOKED, BookingStatus.CHECKED_IN,
+                                     BookingStatus.SEEN}
+
+
+def test_a_slot_keeps_its_instants_in_utc(make_slot):
+    starts_at = datetime(2030, 3, 31, 9, tzinfo=timezone.utc)
+    slot_id = make_slot(starts_at=starts_at).id
+    db.session.expire_all()
+    assert db.session.get(Slot, slot_id).starts_at == starts_at
+    assert db.session.get(Slot, slot_id).starts_at.tzinfo is not None
+
+
+@pytest.mark.parametrize("language, name, description, first_item", [
+    ("fr", "Suivi scolaire", "Pronote et EduConnect", "Identifiants EduConnect"),
+    # No English description: the French one is shown rather than nothing.
+    ("en", "School follow-up", "Pronote et EduConnect", "EduConnect log-in"),
+])
+def test_topic_speaks_the_current_language(app, make_topic, language, name, description,
+                                           first_item):
+    topic = make_topic(name_fr="Suivi scolaire", name_en="School follow-up",
+                       description_fr="Pronote et EduConnect",
+                       what_to_bring_fr="Identifiants EduConnect\n\n  Numéro INE  \n",
+                       what_to_bring_en="EduConnect log-in\nINE number")
+    with app.test_request_context(f"/?lang={language}"):
+        assert topic.name == name
+        assert topic.description == description
+        assert topic.what_to_bring[0] == first_item
+        assert len(topic.what_to_bring) == 2
+
+
+def test_rule_slot_and_topic_relations(make_rule, make_topic, make_slot, make_booking):
+    topic = make_topic()
+    rule = make_rule(topics=[topic])
+    slot = make_slot(rule=rule, location=rule.location, topics=[topic], capacity=6,
+                     workshop_title="Atelier")
+    booking = make_booking(slot)
+    db.session.expire_all()
+    slot = db.session.get(Slot, slot.id)
+    assert slot.rule.topics == [topic]
+    assert slot.bookings == [booking]
+    assert (slot.seats_taken, slot.seats_left, slot.is_workshop) == (1, 5, True)
+    assert db.session.get(OpeningRule, rule.id).location.name == "Salle informatique"

@@ -1,0 +1,50 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..extensions import db
+from .service import add_public_holidays, horizon, sync_slots
+
+slots = AppGroup("slots", help="Bookable slots, generated from the opening hours.")
+
+
+def centre_timezone():
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def horizon_weeks():
+    return current_app.config.get("BOOKING_HORIZON_WEEKS", 8)
+
+
+def generate_for_horizon(weeks=None):
+    """Sync the slots from today to the end of the booking horizon and return the report."""
+    tz = centre_timezone()
+    start, end = horizon(datetime.now(tz).date(), weeks or horizon_weeks())
+    return start, end, sync_slots(db.session, start, end, tz)
+
+
+@slots.command("generate")
+@click.option("--weeks", type=click.IntRange(min=1),
+              help="How many weeks ahead; BOOKING_HORIZON_WEEKS (8) by default.")
+def generate(weeks):
+    """Create the coming slots from the opening hours and remove those no longer offered."""
+    start, end, report = generate_for_horizon(weeks)
+    click.echo(f"Slots from {start} to {end}: {report.created} created, {report.updated} updated, "
+               f"{report.removed} removed, {len(report.kept_booked)} kept because booked.")
+    tz = centre_timezone()
+    for slot in report.kept_booked:
+        click.echo(f"  kept: slot {slot.id} on {slot.starts_at.astimezone(tz):%Y-%m-%d %H:%M} "
+                   f"({slot.seats_taken} booked): residents to call")
+
+
+@slots.command("holidays")
+@click.option("--year", type=click.IntRange(min=2000, max=2200),
+              help="The year; the current one by default.")
+def holidays(year):
+    """Close the centre on the French public holidays of a year."""
+    year = year or datetime.now(centre_timezone()).year
+    created = add_public_holidays(db.session, year)
+    click.echo(f"{len(created)} public holidays of {year} added as closures.")

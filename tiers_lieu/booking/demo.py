@@ -1,0 +1,178 @@
+"""Demo topics, places and a week of opening hours, with their slots (see tiers_lieu/demo.py)."""
+from datetime import datetime, time
+
+from ..accounts.service import find_by_email
+from ..extensions import db
+from .cli import centre_timezone, generate_for_horizon
+from .models import Location, OpeningRule, Procedure, Topic
+from .service import add_public_holidays
+
+TOPICS = [
+    {
+        "slug": "demarches",
+        "name_fr": "Démarches administratives",
+        "name_en": "Administrative procedures",
+        "description_fr": "CAF, impôts, Ameli, France Travail, ANTS, retraite, logement : "
+                          "on vous aide à faire vos démarches en ligne.",
+        "description_en": "CAF, taxes, health insurance, France Travail, ANTS, pension, housing: "
+                          "we help you with your procedures online.",
+        "pictogram": "demarches.svg",
+        "colour": "#1d4e89",
+        "default_duration": 45,
+        "what_to_bring_fr": "Une pièce d'identité (carte d'identité, passeport ou titre de séjour)\n"
+                            "Votre carte Vitale\n"
+                            "Vos identifiants : FranceConnect, numéro allocataire CAF, "
+                            "numéro fiscal…\n"
+                            "Les derniers courriers reçus au sujet de la démarche\n"
+                            "Votre téléphone portable chargé, pour les codes reçus par SMS",
+        "what_to_bring_en": "An identity document (ID card, passport or residence permit)\n"
+                            "Your carte Vitale (health insurance card)\n"
+                            "Your log-ins: FranceConnect, CAF claimant number, tax number…\n"
+                            "The latest letters you received about the procedure\n"
+                            "Your mobile phone, charged, for the codes sent by text message",
+        "procedures": ["CAF", "impots.gouv", "Ameli", "France Travail", "ANTS",
+                       "Retraite", "Logement social", "Titre de séjour (ANEF)"],
+    },
+    {
+        "slug": "achats",
+        "name_fr": "Achats en ligne",
+        "name_en": "Online shopping",
+        "description_fr": "Acheter en sécurité, réserver un billet de train ou de bus, "
+                          "repérer les arnaques, renvoyer un article.",
+        "description_en": "Buying safely, booking a train or bus ticket, spotting scams, "
+                          "sending an item back.",
+        "pictogram": "achats.svg",
+        "colour": "#0f766e",
+        "default_duration": 30,
+        "what_to_bring_fr": "Votre téléphone portable chargé\n"
+                            "Votre adresse e-mail et son mot de passe (gardé pour vous)\n"
+                            "Votre carte bancaire, si vous voulez payer pendant le rendez-vous\n"
+                            "Le message ou le courrier qui vous pose question",
+        "what_to_bring_en": "Your mobile phone, charged\n"
+                            "Your e-mail address and its password (kept to yourself)\n"
+                            "Your bank card, if you want to pay during the appointment\n"
+                            "The message or letter you have a question about",
+        "procedures": ["SNCF Connect", "Bus Citéa", "Sites marchands",
+                       "Arnaques et sécurité", "Retours et remboursements"],
+    },
+    {
+        "slug": "scolarite",
+        "name_fr": "Suivi scolaire",
+        "name_en": "School follow-up",
+        "description_fr": "Pronote, ENT, EduConnect, cantine et périscolaire, Parcoursup, bourses : "
+                          "suivre la scolarité de vos enfants en ligne.",
+        "description_en": "Pronote, school portal, EduConnect, canteen and after-school care, "
+                          "Parcoursup, grants: follow your children's schooling online.",
+        "pictogram": "scolarite.svg",
+        "colour": "#b45309",
+        "default_duration": 30,
+        "what_to_bring_fr": "Vos identifiants EduConnect (ou FranceConnect)\n"
+                            "Le numéro INE de votre enfant (sur son bulletin ou son certificat "
+                            "de scolarité)\n"
+                            "Le nom de l'établissement et la classe de votre enfant\n"
+                            "Les derniers courriers de l'école\n"
+                            "Votre dernier avis d'imposition, pour une demande de bourse\n"
+                            "Votre téléphone portable chargé",
+        "what_to_bring_en": "Your EduConnect (or FranceConnect) log-in\n"
+                            "Your child's INE number (on the school report or the certificate "
+                            "of schooling)\n"
+                            "The name of your child's school and class\n"
+                            "The latest letters from the school\n"
+                            "Your latest tax notice, to apply for a grant\n"
+                            "Your mobile phone, charged",
+        "procedures": ["Pronote", "ENT", "EduConnect", "Cantine et périscolaire",
+                       "Parcoursup", "Bourses"],
+    },
+    {
+        "slug": "smartphone",
+        "name_fr": "Prise en main du smartphone",
+        "name_en": "Getting started with a smartphone",
+        "description_fr": "Appeler, envoyer des messages et des photos, installer une application, "
+                          "régler son téléphone.",
+        "description_en": "Making calls, sending messages and photos, installing an app, "
+                          "setting up your phone.",
+        "pictogram": "smartphone.svg",
+        "colour": "#6d28d9",
+        "default_duration": 30,
+        "what_to_bring_fr": "Votre smartphone chargé et son chargeur\n"
+                            "Le code de déverrouillage du téléphone\n"
+                            "L'adresse e-mail et le mot de passe de votre compte Google ou Apple, "
+                            "si vous en avez un",
+        "what_to_bring_en": "Your smartphone, charged, and its charger\n"
+                            "The phone's unlock code\n"
+                            "The e-mail address and password of your Google or Apple account, "
+                            "if you have one",
+        "procedures": ["Appels et messages", "Photos", "Installer une application",
+                       "Réglages et sécurité"],
+    },
+]
+
+LOCATIONS = ["Salle informatique", "Bureau d'accueil"]
+
+# (weekday, start, end, slot length, place, facilitator's e-mail, topics, capacity, workshop title)
+RULES = [
+    (0, time(9), time(12), 45, "Salle informatique", "facilitator@example.org",
+     ["demarches", "achats"], 1, None),
+    (1, time(14), time(17), 30, "Bureau d'accueil", "volunteer@example.org",
+     ["demarches", "scolarite"], 1, None),
+    (2, time(9), time(12), 30, "Salle informatique", "volunteer@example.org",
+     ["scolarite", "smartphone"], 1, None),
+    (3, time(9, 30), time(12), 45, "Bureau d'accueil", "facilitator@example.org",
+     ["demarches"], 1, None),
+    (3, time(14), time(16), 120, "Salle informatique", "facilitator@example.org",
+     ["smartphone"], 6, "Atelier smartphone : premiers pas"),
+    (4, time(9), time(12), 30, "Salle informatique", "facilitator@example.org",
+     ["demarches", "achats", "smartphone"], 1, None),
+]
+
+
+def first_or_add(model, lookup, **fields):
+    """Return the row matching `lookup`, adding it with `fields` when there is none."""
+    row = db.session.execute(db.select(model).filter_by(**lookup)).scalars().first()
+    if row is None:
+        row = model(**lookup, **fields)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def demo_topics():
+    topics = {}
+    for position, data in enumerate(TOPICS, start=1):
+        fields = {key: value for key, value in data.items() if key not in ("slug", "procedures")}
+        topic = first_or_add(Topic, {"slug": data["slug"]}, position=position, **fields)
+        for rank, name in enumerate(data["procedures"], start=1):
+            first_or_add(Procedure, {"topic_id": topic.id, "name": name}, position=rank)
+        topics[topic.slug] = topic
+    return topics
+
+
+def demo_rules(topics, locations, today):
+    for weekday, start, end, length, place, email, slugs, capacity, title in RULES:
+        location = locations[place]
+        first_or_add(
+            OpeningRule,
+            {"weekday": weekday, "start_time": start, "location_id": location.id},
+            end_time=end,
+            slot_length=length,
+            facilitator_id=find_by_email(email).id,
+            topics=[topics[slug] for slug in slugs],
+            capacity=capacity,
+            workshop_title=title,
+            valid_from=today,
+        )
+
+
+def demo_booking():
+    """Add the demo topics, places, opening hours and public holidays, then generate the slots."""
+    today = datetime.now(centre_timezone()).date()
+    topics = demo_topics()
+    locations = {
+        name: first_or_add(Location, {"name": name}, position=position)
+        for position, name in enumerate(LOCATIONS, start=1)
+    }
+    demo_rules(topics, locations, today)
+    db.session.commit()
+    for year in (today.year, today.year + 1):
+        add_public_holidays(db.session, year)
+    generate_for_horizon()

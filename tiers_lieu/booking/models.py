@@ -1,0 +1,266 @@
+"""Topics, places, opening hours, closures, slots and bookings (DESIGN.md §2)."""
+import enum
+from datetime import date, datetime, time
+from typing import Optional
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+
+DEFAULT_LANGUAGE = "fr"
+
+
+def current_language():
+    """Return the language of the current request, or French outside any request."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+opening_rule_topic = db.Table(
+    "opening_rule_topic",
+    Column("rule_id", ForeignKey("opening_rule.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True),
+)
+
+slot_topic = db.Table(
+    "slot_topic",
+    Column("slot_id", ForeignKey("slot.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Topic(db.Model):
+    """What a resident comes for: administrative procedures, online shopping, school follow-up…"""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name_fr: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    description_fr: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    # File name of an SVG under static/img/topics/.
+    pictogram: Mapped[str] = mapped_column(String(80), default="")
+    colour: Mapped[str] = mapped_column(String(7), default="#1d4e89")
+    default_duration: Mapped[int] = mapped_column(default=30)  # minutes
+    # One item per line.
+    what_to_bring_fr: Mapped[str] = mapped_column(Text, default="")
+    what_to_bring_en: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    procedures: Mapped[list["Procedure"]] = relationship(
+        back_populates="topic", order_by="Procedure.position"
+    )
+
+    def localised(self, field):
+        """Return this text field in the current language, or in French when it is not translated."""
+        return getattr(self, f"{field}_{current_language()}", None) or getattr(self, f"{field}_fr")
+
+    @property
+    def name(self):
+        return self.localised("name")
+
+    @property
+    def description(self):
+        return self.localised("description")
+
+    @property
+    def what_to_bring(self):
+        return [line.strip() for line in self.localised("what_to_bring").splitlines() if line.strip()]
+
+    @property
+    def pictogram_path(self):
+        """Path of the pictogram under static/, for `url_for("static", filename=...)`."""
+        return f"img/topics/{self.pictogram}"
+
+    def __repr__(self):
+        return f"<Topic {self.slug}>"
+
+
+class Procedure(db.Model):
+    """A finer label under a topic: CAF, impots.gouv, Pronote…"""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    topic: Mapped[Topic] = relationship(back_populates="procedures")
+
+
+class Location(db.Model):
+    """A place or room where residents are helped."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __repr__(self):
+        return f"<Location {self.id} {self.name}>"
+
+
+class OpeningRule(db.Model):
+    """Weekly opening hours, cut into slots on the centre's wall clock.
+
+    Rules are deactivated rather than deleted: their slots keep pointing at them.
+    """
+
+    __table_args__ = (
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday_range"),
+        CheckConstraint("start_time < end_time", name="starts_before_end"),
+        CheckConstraint("slot_length > 0", name="slot_length_positive"),
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+        CheckConstraint("capacity = 1 OR workshop_title IS NOT NULL", name="workshop_has_title"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    weekday: Mapped[int]  # 0 = Monday, as date.weekday()
+    start_time: Mapped[time]
+    end_time: Mapped[time]
+    slot_length: Mapped[int]  # minutes
+    # 1 = individual help; more = a collective workshop.
+    capacity: Mapped[int] = mapped_column(default=1)
+    workshop_title: Mapped[Optional[str]] = mapped_column(String(160))
+    facilitator_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
+    )
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), index=True)
+    valid_from: Mapped[date]
+    valid_until: Mapped[Optional[date]]
+    active: Mapped[bool] = mapped_column(default=True)
+
+    topics: Mapped[list[Topic]] = relationship(secondary=opening_rule_topic, order_by=Topic.position)
+    location: Mapped[Location] = relationship()
+    facilitator = relationship("User")
+
+    def __repr__(self):
+        return f"<OpeningRule {self.id} day {self.weekday} {self.start_time}-{self.end_time}>"
+
+
+class Closure(db.Model):
+    """Days when no slot is offered, for the whole centre or for one place."""
+
+    __table_args__ = (CheckConstraint("start_date <= end_date", name="starts_before_end"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    start_date: Mapped[date] = mapped_column(index=True)
+    end_date: Mapped[date]  # inclusive
+    reason: Mapped[str] = mapped_column(String(160), default="")
+    # None closes the whole centre.
+    location_id: Mapped[Optional[int]] = mapped_column(ForeignKey("location.id"), index=True)
+
+    location: Mapped[Optional[Location]] = relationship()
+
+
+class Slot(db.Model):
+    """One bookable time with a number of seats: 1 for individual help, more for a workshop."""
+
+    __table_args__ = (
+        # Backs the conditional seat update: whatever the concurrency, never more than capacity.
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
+        CheckConstraint("starts_at < ends_at", name="starts_before_end"),
+        # Regenerating the slots of a rule can never duplicate one.
+        UniqueConstraint("rule_id", "starts_at", name="uq_slot_rule_id_starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(default=1)
+    seats_taken: Mapped[int] = mapped_column(default=0)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), index=True)
+    facilitator_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"), index=True
+    )
+    # None for a slot added by hand rather than generated from opening hours.
+    rule_id: Mapped[Optional[int]] = mapped_column(ForeignKey("opening_rule.id"))
+    workshop_title: Mapped[Optional[str]] = mapped_column(String(160))
+    cancelled: Mapped[bool] = mapped_column(default=False)
+
+    topics: Mapped[list[Topic]] = relationship(secondary=slot_topic, order_by=Topic.position)
+    location: Mapped[Location] = relationship()
+    facilitator = relationship("User")
+    rule: Mapped[Optional[OpeningRule]] = relationship()
+    # Bookings are never orphaned: the database refuses to delete a slot that still has some.
+    bookings: Mapped[list["Booking"]] = relationship(back_populates="slot", passive_deletes="all")
+
+    @property
+    def is_workshop(self):
+        return self.capacity > 1
+
+    @property
+    def seats_left(self):
+        return self.capacity - self.seats_taken
+
+    def __repr__(self):
+        return f"<Slot {self.id} {self.starts_at:%Y-%m-%d %H:%M}Z {self.seats_taken}/{self.capacity}>"
+
+
+class BookingStatus(str, enum.Enum):
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    SEEN = "seen"
+    NO_SHOW = "no_show"
+    CANCELLED_BY_RESIDENT = "cancelled_by_resident"
+    CANCELLED_BY_CENTRE = "cancelled_by_centre"
+
+    @property
+    def label(self):
+        return BOOKING_STATUS_LABELS[self]
+
+
+BOOKING_STATUS_LABELS = {
+    BookingStatus.BOOKED: _l("Upcoming"),
+    BookingStatus.CHECKED_IN: _l("Arrived"),
+    BookingStatus.SEEN: _l("Seen"),
+    BookingStatus.NO_SHOW: _l("No-show"),
+    BookingStatus.CANCELLED_BY_RESIDENT: _l("Cancelled by the resident"),
+    BookingStatus.CANCELLED_BY_CENTRE: _l("Cancelled by the centre"),
+}
+
+# A booking in one of these statuses counts in its slot's seats_taken.
+SEAT_HOLDING_STATUSES = frozenset({BookingStatus.BOOKED, BookingStatus.CHECKED_IN, BookingStatus.SEEN})
+
+
+class Booking(db.Model):
+    """A resident's seat on a slot, reached through its secret link or its code and contact.
+
+    Cancelled and no-show bookings stay for the statistics; only retention removes them.
+    """
+
+    __table_args__ = (Index("ix_booking_slot_id_status", "slot_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"))
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    # sha256 hex of the secret link's token; the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    phone: Mapped[Optional[str]] = mapped_column(String(16), index=True)  # E.164
+    email: Mapped[Optional[str]] = mapped_column(String(254), index=True)
+    note: Mapped[Optional[str]] = mapped_column(String(280))
+    reminder_consent: Mapped[bool] = mapped_column(default=False)
+    language: Mapped[str] = mapped_column(String(5), default=DEFAULT_LANGUAGE)
+    status: Mapped[str] = mapped_column(String(24), default=BookingStatus.BOOKED.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Sent with the booking form, so that a double submission books once.
+    request_key: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+
+    slot: Mapped[Slot] = relationship(back_populates="bookings")
+    topic: Mapped[Topic] = relationship()
+
+    @property
+    def status_enum(self):
+        return BookingStatus(self.status)
+
+    def __repr__(self):
+        return f"<Booking {self.id} slot {self.slot_id} {self.status}>"
