@@ -41,6 +41,8 @@ class Config:
     CENTRE_PHONE = env("CENTRE_PHONE", "04 75 00 00 00")
     CENTRE_EMAIL = env("CENTRE_EMAIL", "accueil@example.org")
     TIMEZONE = env("TIMEZONE", "Europe/Paris")
+    # The address residents use, for the links in e-mails and SMS (also sent from cron jobs).
+    PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:5000")
 
     LANGUAGES = ("fr", "en")
     BABEL_DEFAULT_LOCALE = "fr"
@@ -67,6 +69,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_FAILURES_PER_ACCOUNT = env("LOGIN_FAILURES_PER_ACCOUNT", "10 per minute")
     LOGIN_FAILURES_PER_ADDRESS = env("LOGIN_FAILURES_PER_ADDRESS", "30 per minute")
+    LOOKUP_FAILURES_PER_CODE = env("LOOKUP_FAILURES_PER_CODE", "10 per hour")
+    LOOKUP_FAILURES_PER_ADDRESS = env("LOOKUP_FAILURES_PER_ADDRESS", "100 per hour")
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     PROXY_COUNT = env_int("PROXY_COUNT", 0)
@@ -86,6 +90,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    PUBLIC_URL = "http://localhost"
     # Cheap hashes keep the suite fast; the algorithm stays argon2id.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8192
@@ -94,6 +99,7 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    PUBLIC_URL = env("PUBLIC_URL")
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     HSTS = True
     DEMO_DATA_ALLOWED = False

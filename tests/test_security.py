@@ -32,7 +32,8 @@ def test_pages_are_not_cached_but_static_files_are(client):
 
 def test_production_adds_hsts_and_secure_cookies(database_urls):
     secure = type("Prod", (ProductionConfig,), {
-        "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": database_urls["sqlite"]})
+        "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": database_urls["sqlite"],
+        "PUBLIC_URL": "https://numerique.example.org"})
     app = create_app(secure)
     client = app.test_client()
     response = client.get("/login?lang=en", base_url="https://localhost")
@@ -46,6 +47,8 @@ def test_production_adds_hsts_and_secure_cookies(database_urls):
     ({"SECRET_KEY": "dev-only-not-secret"}, "SECRET_KEY"),
     ({"SECRET_KEY": "short"}, "SECRET_KEY"),
     ({"SECRET_KEY": "x" * 40, "SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE"),
+    ({"SECRET_KEY": "x" * 40, "PUBLIC_URL": None}, "PUBLIC_URL"),
+    ({"SECRET_KEY": "x" * 40, "PUBLIC_URL": "http://numerique.example.org"}, "PUBLIC_URL"),
 ])
 def test_production_refuses_to_start_with_unsafe_settings(settings, problem):
     config = type("Prod", (ProductionConfig,), {"SQLALCHEMY_DATABASE_URI": "sqlite://", **settings})

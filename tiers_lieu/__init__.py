@@ -40,6 +40,8 @@ def check_configuration(app):
         problems.append("SECRET_KEY must be a random value of at least 32 characters")
     if not app.config.get("SESSION_COOKIE_SECURE"):
         problems.append("SESSION_COOKIE_SECURE must stay on: cookies travel over HTTPS only")
+    if not (app.config.get("PUBLIC_URL") or "").startswith("https://"):
+        problems.append("PUBLIC_URL must be the https:// address residents use")
     if problems:
         raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
 
@@ -65,11 +67,13 @@ def register_extensions(app):
 def register_blueprints(app):
     from .accounts.views import bp as accounts
     from .admin.views import bp as admin
+    from .booking.api import bp as api
+    from .booking.views import bp as booking
     from .core.views import bp as core
     from .desk.views import bp as desk
     from .stats.views import bp as stats
 
-    for blueprint in (core, accounts, desk, stats, admin):
+    for blueprint in (core, booking, api, accounts, desk, stats, admin):
         app.register_blueprint(blueprint)
 
 

@@ -60,7 +60,7 @@ def language_links():
     current = str(get_locale())
     # Query keys starting with "_" mean something to url_for (_external, _scheme…): drop them.
     args = {key: value for key, value in request.args.items() if key != "lang" and not key.startswith("_")}
-    endpoint = request.endpoint or "core.home"
+    endpoint = request.endpoint or "booking.home"
     links = []
     for code in current_app.config["LANGUAGES"]:
         if code == current:
@@ -68,7 +68,7 @@ def language_links():
         try:
             href = url_for(endpoint, **{**args, **(request.view_args or {}), "lang": code})
         except BuildError:  # an error page without a routable endpoint: fall back to home
-            href = url_for("core.home", lang=code)
+            href = url_for("booking.home", lang=code)
         links.append({"code": code, "name": LANGUAGE_NAMES[code], "href": href})
     return links
 

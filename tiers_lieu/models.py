@@ -2,4 +2,5 @@
 from .accounts.models import StaffSession, User  # noqa: F401
 from .admin.models import Centre  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
-from .booking.models import Booking, Closure, Location, OpeningRule, Procedure, Slot, Topic  # noqa: F401
+from .booking.models import (Booking, BookingRules, CallbackRequest, Closure, Location,  # noqa: F401
+                             OpeningRule, Procedure, Slot, Topic)

@@ -6,7 +6,15 @@ from ..accounts import service
 from ..accounts.auth import protect_blueprint
 from ..accounts.forms import EditStaffForm, NewStaffForm, ResetPasswordForm
 from ..accounts.models import Role, User
+from .. import audit
+from ..booking.availability import booking_rules
+from ..booking.cli import generate_for_horizon
+from ..booking.forms import BookingRulesForm
+from ..booking.models import BookingRules
 from ..extensions import db
+
+BOOKING_RULE_FIELDS = ("min_notice_minutes", "horizon_weeks", "change_deadline_minutes",
+                       "max_active_per_contact")
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 protect_blueprint(bp, Role.COORDINATOR)
@@ -92,3 +100,22 @@ def reset_password(user_id):
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=EditStaffForm(obj=user), user=user,
                            reset_form=reset_form)
+
+
+@bp.route("/rules", methods=["GET", "POST"])
+def booking_rules_page():
+    rules = db.session.execute(db.select(BookingRules).limit(1)).scalar() or booking_rules(db.session)
+    form = BookingRulesForm(obj=rules)
+    if form.validate_on_submit():
+        changed = sorted(name for name in BOOKING_RULE_FIELDS if getattr(rules, name) != getattr(form, name).data)
+        form.populate_obj(rules)
+        db.session.add(rules)
+        db.session.flush()
+        if changed:
+            audit.record("settings.booking_rules", rules, fields=changed)
+        db.session.commit()
+        if "horizon_weeks" in changed:
+            generate_for_horizon()
+        flash(_("The booking rules are saved."), "success")
+        return redirect(url_for("admin.booking_rules_page"))
+    return render_template("admin/rules.html", form=form)

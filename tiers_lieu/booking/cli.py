@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
+from .availability import booking_rules
 from .service import add_public_holidays, horizon, sync_slots
 
 slots = AppGroup("slots", help="Bookable slots, generated from the opening hours.")
@@ -16,7 +17,8 @@ def centre_timezone():
 
 
 def horizon_weeks():
-    return current_app.config.get("BOOKING_HORIZON_WEEKS", 8)
+    """How far ahead residents may book, as the coordinator set it."""
+    return booking_rules(db.session).horizon_weeks
 
 
 def generate_for_horizon(weeks=None):

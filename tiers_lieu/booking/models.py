@@ -70,7 +70,12 @@ class Topic(db.Model):
 
     @property
     def what_to_bring(self):
-        return [line.strip() for line in self.localised("what_to_bring").splitlines() if line.strip()]
+        return self.localised_lines(current_language())
+
+    def localised_lines(self, language):
+        """The "what to bring" list in this language (French when it is not translated)."""
+        text = getattr(self, f"what_to_bring_{language}", None) or self.what_to_bring_fr
+        return [line.strip() for line in text.splitlines() if line.strip()]
 
     @property
     def pictogram_path(self):
@@ -264,3 +269,44 @@ class Booking(db.Model):
 
     def __repr__(self):
         return f"<Booking {self.id} slot {self.slot_id} {self.status}>"
+
+
+class BookingRules(db.Model):
+    """The rules the coordinator sets for online booking (one row)."""
+
+    __table_args__ = (
+        CheckConstraint("min_notice_minutes >= 0", name="notice_not_negative"),
+        CheckConstraint("horizon_weeks >= 1", name="horizon_positive"),
+        CheckConstraint("change_deadline_minutes >= 0", name="deadline_not_negative"),
+        CheckConstraint("max_active_per_contact >= 1", name="cap_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    min_notice_minutes: Mapped[int] = mapped_column(default=120)
+    horizon_weeks: Mapped[int] = mapped_column(default=8)
+    # 0: residents may cancel or move until the slot starts.
+    change_deadline_minutes: Mapped[int] = mapped_column(default=0)
+    max_active_per_contact: Mapped[int] = mapped_column(default=2)
+
+
+class CallbackRequest(db.Model):
+    """"No slot suits me: call me back." A facilitator calls and books for the resident."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    phone: Mapped[str] = mapped_column(String(16))  # E.164
+    # Half-days that suit the resident, e.g. "mon-am tue-pm", and their own words.
+    moments: Mapped[str] = mapped_column(String(120), default="")
+    moments_note: Mapped[Optional[str]] = mapped_column(String(280))
+    language: Mapped[str] = mapped_column(String(5), default=DEFAULT_LANGUAGE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Set when a seat on the topic frees up: staff see the request flagged as a match.
+    matched_slot_id: Mapped[Optional[int]] = mapped_column(ForeignKey("slot.id", ondelete="SET NULL"))
+    matched_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    handled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    handled_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+
+    topic: Mapped[Topic] = relationship()
+    matched_slot: Mapped[Optional[Slot]] = relationship()
+    handled_by = relationship("User")

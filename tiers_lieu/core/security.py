@@ -1,5 +1,5 @@
 """Security headers on every response."""
-from flask import current_app, request
+from flask import current_app
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -23,8 +23,8 @@ def add_security_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     # Pages may show personal data and are often opened on shared computers: keep them out of
-    # every cache. Static files set their own caching.
-    if request.endpoint != "static":
+    # every cache, unless the view chose its caching (static files, public style sheets).
+    if "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"
     if current_app.config["HSTS"]:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")

@@ -1,15 +1,10 @@
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
 
 bp = Blueprint("core", __name__)
-
-
-@bp.route("/")
-def home():
-    return render_template("core/home.html")
 
 
 @bp.route("/healthz")

@@ -1,0 +1,72 @@
+"""Which slots a resident may book: queries that views, the API and the desk share."""
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import groupby
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .models import BookingRules, Slot, Topic, slot_topic
+
+
+def booking_rules(session):
+    """The coordinator's booking rules; the defaults until they are first saved."""
+    rules = session.execute(select(BookingRules).limit(1)).scalar()
+    return rules if rules is not None else BookingRules(
+        min_notice_minutes=120, horizon_weeks=8, change_deadline_minutes=0, max_active_per_contact=2)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The instants between which a slot may be booked now."""
+
+    earliest: object
+    latest: object
+
+    @classmethod
+    def for_rules(cls, rules, now):
+        return cls(now + timedelta(minutes=rules.min_notice_minutes),
+                   now + timedelta(weeks=rules.horizon_weeks))
+
+
+def free_slots_query(window, topic_id=None, start=None, end=None):
+    """Slots with a free seat, bookable now, optionally for one topic and between two instants."""
+    query = (
+        select(Slot)
+        .where(
+            Slot.cancelled.is_(False),
+            Slot.seats_taken < Slot.capacity,
+            Slot.starts_at >= max(window.earliest, start) if start else Slot.starts_at >= window.earliest,
+            Slot.starts_at <= min(window.latest, end) if end else Slot.starts_at <= window.latest,
+        )
+        .options(selectinload(Slot.location), selectinload(Slot.topics))
+        .order_by(Slot.starts_at, Slot.id)
+    )
+    if topic_id is not None:
+        query = query.where(Slot.id.in_(select(slot_topic.c.slot_id).where(slot_topic.c.topic_id == topic_id)))
+    return query
+
+
+def free_slots(session, window, topic_id=None, start=None, end=None, limit=None):
+    query = free_slots_query(window, topic_id, start, end)
+    if limit:
+        query = query.limit(limit)
+    return session.execute(query).scalars().all()
+
+
+def group_by_day(slots, tz):
+    """[(local date, [slots…]), …] in time order."""
+    return [(day, list(items)) for day, items in
+            groupby(slots, key=lambda slot: slot.starts_at.astimezone(tz).date())]
+
+
+def active_topics(session):
+    return session.execute(
+        select(Topic).where(Topic.active.is_(True)).order_by(Topic.position, Topic.id)
+    ).scalars().all()
+
+
+def topic_by_slug(session, slug):
+    return session.execute(
+        select(Topic).where(Topic.slug == slug, Topic.active.is_(True))
+    ).scalar_one_or_none()

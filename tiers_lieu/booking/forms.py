@@ -1,0 +1,100 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, EmailField, HiddenField, IntegerField, RadioField, SelectChoice,
+                     SelectMultipleField, StringField, TelField, TextAreaField)
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..i18n import LANGUAGE_NAMES
+from .contact import normalise_email, normalise_phone
+
+NOTE_MAX = 280
+NOTE_WARNING = _l("Do not write health information, passwords or identity numbers here.")
+
+
+def language_choices():
+    return [SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGE_NAMES.items()]
+
+
+class PhoneField(TelField):
+    """A phone number, French by default, stored in E.164 form in `.e164`."""
+
+    e164 = None
+
+    def pre_validate(self, form):
+        self.e164 = None
+        if self.data and self.data.strip():
+            self.e164 = normalise_phone(self.data)
+            if self.e164 is None:
+                raise ValidationError(_l(
+                    "This phone number does not look right. Write it as 06 12 34 56 78, "
+                    "or with the country code for a foreign number (+44…)."))
+
+
+class ContactMixin:
+    first_name = StringField(_l("First name"), validators=[InputRequired(), Length(max=80)])
+    phone = PhoneField(_l("Mobile phone number"), validators=[Optional(), Length(max=40)])
+    email = EmailField(_l("E-mail address"), validators=[Optional(), Length(max=254),
+                                                        Email(message=_l("This e-mail address does not look right."))])
+
+    def validate_email(self, field):
+        if not (self.phone.data or "").strip() and not (field.data or "").strip():
+            raise ValidationError(_l("Give a phone number or an e-mail address, so that we can reach you."))
+
+    @property
+    def email_normalised(self):
+        return normalise_email(self.email.data)
+
+
+class BookingForm(ContactMixin, FlaskForm):
+    topic = RadioField(_l("What is it about?"), validators=[InputRequired()])
+    note = TextAreaField(_l("In a few words, what do you need help with? (optional)"),
+                         validators=[Optional(), Length(max=NOTE_MAX)])
+    reminder_consent = BooleanField(_l("Send me a reminder the day before"))
+    language = RadioField(_l("Language of our messages"), choices=language_choices, default="fr")
+    request_key = HiddenField()
+
+
+class LookupForm(FlaskForm):
+    code = StringField(_l("Booking code"), validators=[InputRequired(), Length(max=20)])
+    contact = StringField(_l("Phone number or e-mail address used for the booking"),
+                          validators=[InputRequired(), Length(max=254)])
+
+
+WEEKDAYS = [("mon", _l("Monday")), ("tue", _l("Tuesday")), ("wed", _l("Wednesday")),
+            ("thu", _l("Thursday")), ("fri", _l("Friday")), ("sat", _l("Saturday"))]
+HALF_DAYS = [("am", _l("morning")), ("pm", _l("afternoon"))]
+
+
+def moment_choices():
+    return [SelectChoice(f"{day}-{half}", _l("%(day)s %(half)s", day=day_name, half=half_name))
+            for day, day_name in WEEKDAYS for half, half_name in HALF_DAYS]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CallbackForm(FlaskForm):
+    first_name = StringField(_l("First name"), validators=[InputRequired(), Length(max=80)])
+    phone = PhoneField(_l("Phone number"), validators=[InputRequired(), Length(max=40)])
+    moments = MultiCheckboxField(_l("When can we call you and offer an appointment?"),
+                                 choices=moment_choices)
+    moments_note = TextAreaField(_l("Anything else about when suits you? (optional)"),
+                                 validators=[Optional(), Length(max=NOTE_MAX)])
+    language = RadioField(_l("Language"), choices=language_choices, default="fr")
+
+
+class BookingRulesForm(FlaskForm):
+    min_notice_minutes = IntegerField(_l("Minimum notice before a slot, in minutes"),
+                                      validators=[InputRequired(), NumberRange(min=0, max=60 * 24 * 14)])
+    horizon_weeks = IntegerField(_l("How many weeks ahead residents may book"),
+                                 validators=[InputRequired(), NumberRange(min=1, max=52)])
+    change_deadline_minutes = IntegerField(
+        _l("Until how many minutes before the slot residents may cancel or move (0: until it starts)"),
+        validators=[InputRequired(), NumberRange(min=0, max=60 * 24 * 14)])
+    max_active_per_contact = IntegerField(
+        _l("Maximum upcoming bookings per phone number or e-mail address"),
+        validators=[InputRequired(), NumberRange(min=1, max=20)])
+

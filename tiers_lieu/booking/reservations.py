@@ -1,0 +1,252 @@
+"""Taking, moving and cancelling seats: the only code that changes `Slot.seats_taken`.
+
+A seat is taken by one conditional UPDATE (`seats_taken < capacity`) in the same transaction as
+the booking row, and the database's CHECK constraint backs it: whatever the number of concurrent
+requests and workers, a slot never holds more people than it has seats (DESIGN.md §4).
+"""
+import enum
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Optional
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..database import utcnow
+from . import messages
+from .availability import Window
+from .codes import hash_token, new_code, new_request_key, token_for
+from .models import Booking, BookingStatus, CallbackRequest, Slot, slot_topic
+
+ACTIVE_STATUSES = (BookingStatus.BOOKED.value, BookingStatus.CHECKED_IN.value)
+
+
+class Refusal(enum.Enum):
+    """Why a booking, a move or a cancellation was refused; the views say it in plain words."""
+
+    SLOT_GONE = "slot_gone"          # unknown, cancelled or already started
+    TOO_SOON = "too_soon"            # inside the minimum notice
+    TOO_FAR = "too_far"              # beyond the booking horizon
+    WRONG_TOPIC = "wrong_topic"      # the slot does not serve this topic
+    FULL = "full"                    # the last seat was just taken
+    TOO_MANY = "too_many"            # the contact already has the maximum of active bookings
+    TOO_LATE_TO_CHANGE = "too_late"  # past the deadline for cancelling or moving
+    NOT_ACTIVE = "not_active"        # the booking is already cancelled, seen or missed
+
+
+class BookingRefused(Exception):
+    def __init__(self, reason, slot=None):
+        super().__init__(reason.value)
+        self.reason = reason
+        self.slot = slot
+
+
+@dataclass
+class Contact:
+    first_name: str
+    phone: Optional[str] = None  # E.164
+    email: Optional[str] = None
+    note: Optional[str] = None
+    reminder_consent: bool = False
+    language: str = "fr"
+
+
+def take_seat(session, slot_id):
+    """Take one seat on the slot if one is free; say whether it was taken."""
+    result = session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id, Slot.cancelled.is_(False), Slot.seats_taken < Slot.capacity)
+        .values(seats_taken=Slot.seats_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release_seat(session, slot_id):
+    session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id, Slot.seats_taken > 0)
+        .values(seats_taken=Slot.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def serves_topic(session, slot_id, topic_id):
+    return session.execute(
+        select(slot_topic.c.slot_id).where(slot_topic.c.slot_id == slot_id, slot_topic.c.topic_id == topic_id)
+    ).first() is not None
+
+
+def check_bookable(session, slot, topic_id, rules, now):
+    """Raise BookingRefused unless a resident may book this slot for this topic now."""
+    if slot is None or slot.cancelled or slot.starts_at <= now:
+        raise BookingRefused(Refusal.SLOT_GONE, slot)
+    window = Window.for_rules(rules, now)
+    if slot.starts_at < window.earliest:
+        raise BookingRefused(Refusal.TOO_SOON, slot)
+    if slot.starts_at > window.latest:
+        raise BookingRefused(Refusal.TOO_FAR, slot)
+    if not serves_topic(session, slot.id, topic_id):
+        raise BookingRefused(Refusal.WRONG_TOPIC, slot)
+    if slot.seats_taken >= slot.capacity:
+        raise BookingRefused(Refusal.FULL, slot)
+
+
+def active_bookings_of(session, contact, now, excluding=None):
+    """How many upcoming bookings hold a seat under this phone number or e-mail address."""
+    same_person = [column == value for column, value in
+                   ((Booking.phone, contact.phone), (Booking.email, contact.email)) if value]
+    query = (
+        select(func.count(Booking.id))
+        .join(Slot, Booking.slot_id == Slot.id)
+        .where(Booking.status.in_(ACTIVE_STATUSES), Slot.starts_at > now, or_(*same_person))
+    )
+    if excluding is not None:
+        query = query.where(Booking.id != excluding)
+    return session.execute(query).scalar_one()
+
+
+def find_by_request_key(session, request_key):
+    return session.execute(select(Booking).where(Booking.request_key == request_key)).scalar_one_or_none()
+
+
+def book(session, *, slot_id, topic_id, contact, rules, now=None, request_key=None):
+    """Book a seat for the resident and queue their confirmation; return (booking, token).
+
+    The same request_key (one form, clicked twice) returns the booking made the first time.
+    """
+    now = now or utcnow()
+    request_key = request_key or new_request_key()
+    existing = find_by_request_key(session, request_key)
+    if existing is not None:
+        return existing, token_for(request_key)
+
+    slot = session.get(Slot, slot_id)
+    check_bookable(session, slot, topic_id, rules, now)
+    if active_bookings_of(session, contact, now) >= rules.max_active_per_contact:
+        raise BookingRefused(Refusal.TOO_MANY, slot)
+    if not take_seat(session, slot.id):
+        session.rollback()
+        raise BookingRefused(Refusal.FULL, slot)
+
+    token = token_for(request_key)
+    booking = Booking(
+        slot_id=slot.id, topic_id=topic_id, code=unused_code(session), token_hash=hash_token(token),
+        first_name=contact.first_name, phone=contact.phone, email=contact.email, note=contact.note,
+        reminder_consent=contact.reminder_consent, language=contact.language,
+        status=BookingStatus.BOOKED.value, request_key=request_key,
+    )
+    session.add(booking)
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same form, sent twice at the same instant: the other request booked it.
+        session.rollback()
+        existing = find_by_request_key(session, request_key)
+        if existing is None:
+            raise
+        return existing, token
+    messages.queue_for(session, booking, messages.Kind.CONFIRMATION)
+    session.commit()
+    return booking, token
+
+
+def unused_code(session):
+    while True:
+        code = new_code()
+        if session.execute(select(Booking.id).where(Booking.code == code)).first() is None:
+            return code
+
+
+def check_changeable(booking, rules, now):
+    if booking.status != BookingStatus.BOOKED.value:
+        raise BookingRefused(Refusal.NOT_ACTIVE, booking.slot)
+    deadline = booking.slot.starts_at - timedelta(minutes=rules.change_deadline_minutes)
+    if now >= deadline:
+        raise BookingRefused(Refusal.TOO_LATE_TO_CHANGE, booking.slot)
+
+
+def cancel(session, booking, *, rules, by_centre=False, now=None):
+    """Cancel the booking and free its seat at once; a second click changes nothing."""
+    now = now or utcnow()
+    if not by_centre:
+        check_changeable(booking, rules, now)
+    status = BookingStatus.CANCELLED_BY_CENTRE if by_centre else BookingStatus.CANCELLED_BY_RESIDENT
+    result = session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status.in_(ACTIVE_STATUSES))
+        .values(status=status.value, cancelled_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise BookingRefused(Refusal.NOT_ACTIVE, booking.slot)
+    release_seat(session, booking.slot_id)
+    flag_callback_matches(session, booking.slot_id, booking.topic_id, now)
+    session.refresh(booking)
+    messages.queue_for(session, booking, messages.Kind.CANCELLATION)
+    if by_centre:
+        audit.record("booking.cancel_by_centre", booking)
+    session.commit()
+    return booking
+
+
+def move(session, booking, new_slot_id, *, rules, now=None):
+    """Move the booking to another slot of its topic: both seats change in one transaction."""
+    now = now or utcnow()
+    check_changeable(booking, rules, now)
+    new_slot = session.get(Slot, new_slot_id)
+    if new_slot is not None and new_slot.id == booking.slot_id:
+        return booking
+    check_bookable(session, new_slot, booking.topic_id, rules, now)
+    old_slot_id = booking.slot_id
+    if not take_seat(session, new_slot.id):
+        session.rollback()
+        raise BookingRefused(Refusal.FULL, new_slot)
+    result = session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.slot_id == old_slot_id,
+               Booking.status == BookingStatus.BOOKED.value)
+        .values(slot_id=new_slot.id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        # Cancelled or moved meanwhile (another tab): give the new seat back.
+        session.rollback()
+        raise BookingRefused(Refusal.NOT_ACTIVE, booking.slot)
+    release_seat(session, old_slot_id)
+    flag_callback_matches(session, old_slot_id, booking.topic_id, now)
+    session.expire_all()
+    booking = session.get(Booking, booking.id)
+    messages.queue_for(session, booking, messages.Kind.CHANGE)
+    session.commit()
+    return booking
+
+
+def flag_callback_matches(session, slot_id, topic_id, now):
+    """A seat freed up on a topic: flag the waiting call-back requests of that topic for staff."""
+    session.execute(
+        update(CallbackRequest)
+        .where(CallbackRequest.topic_id == topic_id, CallbackRequest.handled_at.is_(None))
+        .values(matched_slot_id=slot_id, matched_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def find_by_token(session, token):
+    if not token or len(token) > 100:
+        return None
+    return session.execute(select(Booking).where(Booking.token_hash == hash_token(token))).scalar_one_or_none()
+
+
+def find_by_code(session, code, contact_phone=None, contact_email=None):
+    """The booking with this code, if the phone number or e-mail given is the one used."""
+    if not code or not (contact_phone or contact_email):
+        return None
+    booking = session.execute(select(Booking).where(Booking.code == code)).scalar_one_or_none()
+    if booking is None:
+        return None
+    if (contact_phone and booking.phone == contact_phone) or (contact_email and booking.email == contact_email):
+        return booking
+    return None

@@ -1,0 +1,297 @@
+"""Residents' pages: find a slot, book it, see, move or cancel the booking. No account needed."""
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template,
+                   request, url_for)
+from flask_babel import get_locale, gettext as _
+
+from ..admin.models import current_centre
+from ..core.forms import refill_on_expired_csrf, submitted_and_valid
+from ..database import utcnow
+from ..extensions import db, limiter
+from . import reservations
+from .availability import Window, active_topics, booking_rules, free_slots, group_by_day, topic_by_slug
+from .calendar import booking_ics, qr_svg_data_uri
+from .codes import format_code, new_request_key, normalise_code, token_for
+from .contact import normalise_email, normalise_phone
+from .forms import NOTE_WARNING, BookingForm, CallbackForm, LookupForm
+from .messages import manage_url
+from .models import CallbackRequest, Slot, Topic
+from .reservations import BookingRefused, Contact, Refusal
+
+bp = Blueprint("booking", __name__)
+
+WEEK = timedelta(days=7)
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+SLUG = re.compile(r"[a-z0-9-]+")
+NEXT_SLOTS_SHOWN = 6
+
+
+def centre_tz():
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def refusal_message(reason):
+    return {
+        Refusal.SLOT_GONE: _("This slot is no longer available."),
+        Refusal.TOO_SOON: _("This slot starts too soon to be booked online. Call the centre, or choose a later slot."),
+        Refusal.TOO_FAR: _("This slot is too far ahead to be booked yet. Choose an earlier slot, or come back later."),
+        Refusal.WRONG_TOPIC: _("This slot is not for this topic. Choose one of the slots below."),
+        Refusal.FULL: _("Sorry, this slot was just taken by someone else. Here are the next free slots."),
+        Refusal.TOO_MANY: _("You already have the maximum number of upcoming appointments. Cancel one of them "
+                            "first, or call the centre."),
+        Refusal.TOO_LATE_TO_CHANGE: _("It is too late to change this appointment online. Please call the centre."),
+        Refusal.NOT_ACTIVE: _("This appointment is no longer active, so it cannot be changed."),
+    }[reason]
+
+
+def parse_week_start(today):
+    """The first day shown: ?from=YYYY-MM-DD, never before today; bad values mean today."""
+    try:
+        chosen = date.fromisoformat(request.args.get("from", ""))
+    except ValueError:
+        return today
+    return max(chosen, today)
+
+
+def week_of_slots(topic, rules, now):
+    """The free slots of the chosen week for the topic, and where the previous/next links go."""
+    tz = centre_tz()
+    today = now.astimezone(tz).date()
+    first_day = parse_week_start(today)
+    start = datetime.combine(first_day, time(), tz)
+    window = Window.for_rules(rules, now)
+    slots = free_slots(db.session, window, topic.id, start=start, end=start + WEEK)
+    later = free_slots(db.session, window, topic.id, start=start + WEEK, limit=1)
+    return {
+        "days": group_by_day(slots, tz),
+        "first_day": first_day,
+        "last_day": first_day + WEEK - timedelta(days=1),
+        "previous_week": max(first_day - WEEK, today) if first_day > today else None,
+        "next_week": later[0].starts_at.astimezone(tz).date() if later else None,
+        "horizon_end": window.latest.astimezone(tz).date(),
+    }
+
+
+def next_free_slots(topic_id, rules, now, excluding=None):
+    slots = free_slots(db.session, Window.for_rules(rules, now), topic_id, limit=NEXT_SLOTS_SHOWN + 1)
+    return [slot for slot in slots if slot.id != excluding][:NEXT_SLOTS_SHOWN]
+
+
+@bp.route("/")
+def home():
+    return render_template("booking/home.html", topics=active_topics(db.session))
+
+
+@bp.route("/topics.css")
+def topic_colours():
+    """Each topic's colour as a CSS class: the Content-Security-Policy forbids inline styles."""
+    rules = [f".topic-{topic.slug} {{ --topic-colour: {topic.colour}; }}"
+             for topic in active_topics(db.session)
+             if HEX_COLOUR.fullmatch(topic.colour or "") and SLUG.fullmatch(topic.slug)]
+    response = make_response("\n".join(rules) + "\n")
+    response.headers["Content-Type"] = "text/css; charset=utf-8"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/book/<slug>")
+def topic(slug):
+    topic = topic_by_slug(db.session, slug) or abort(404)
+    week = week_of_slots(topic, booking_rules(db.session), utcnow())
+    return render_template("booking/topic.html", topic=topic, **week)
+
+
+def slot_topics(slot):
+    return [topic for topic in slot.topics if topic.active]
+
+
+@bp.route("/book/slot/<int:slot_id>", methods=["GET", "POST"])
+@refill_on_expired_csrf
+def book(slot_id):
+    slot = db.session.get(Slot, slot_id) or abort(404)
+    topics = slot_topics(slot)
+    if not topics:
+        abort(404)
+    form = BookingForm()
+    form.topic.choices = [(t.slug, t.name) for t in topics]
+    if request.method == "GET":
+        wanted = request.args.get("topic")
+        form.topic.data = wanted if wanted in {t.slug for t in topics} else topics[0].slug
+        form.language.data = str(get_locale())
+        form.request_key.data = new_request_key()
+    chosen = next((t for t in topics if t.slug == form.topic.data), topics[0])
+    rules = booking_rules(db.session)
+    now = utcnow()
+
+    if submitted_and_valid(form):
+        contact = Contact(
+            first_name=form.first_name.data.strip(), phone=form.phone.e164,
+            email=form.email_normalised, note=(form.note.data or "").strip() or None,
+            reminder_consent=form.reminder_consent.data, language=form.language.data,
+        )
+        try:
+            booking, token = reservations.book(
+                db.session, slot_id=slot.id, topic_id=chosen.id, contact=contact, rules=rules, now=now,
+                request_key=form.request_key.data or None,
+            )
+        except BookingRefused as refusal:
+            db.session.rollback()
+            if refusal.reason is Refusal.TOO_MANY:
+                form.phone.errors.append(refusal_message(refusal.reason))
+            else:
+                return unavailable(chosen, refusal.reason, rules, now, excluding=slot.id)
+        else:
+            return redirect(url_for("booking.manage", token=token, new=1))
+    elif request.method == "GET":
+        try:
+            reservations.check_bookable(db.session, slot, chosen.id, rules, now)
+        except BookingRefused as refusal:
+            return unavailable(chosen, refusal.reason, rules, now, excluding=slot.id)
+    if not form.request_key.data:
+        form.request_key.data = new_request_key()
+    return render_template("booking/book.html", slot=slot, topic=chosen, topics=topics, form=form,
+                           note_warning=NOTE_WARNING)
+
+
+def unavailable(topic, reason, rules, now, excluding=None, status=409):
+    return render_template(
+        "booking/unavailable.html", topic=topic, message=refusal_message(reason),
+        slots=next_free_slots(topic.id, rules, now, excluding=excluding), tz=centre_tz(),
+    ), status
+
+
+def booking_from_token(token):
+    booking = reservations.find_by_token(db.session, token)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+@bp.route("/booking/<token>")
+def manage(token):
+    booking = booking_from_token(token)
+    rules = booking_rules(db.session)
+    link = manage_url(token)
+    changeable = True
+    try:
+        reservations.check_changeable(booking, rules, utcnow())
+    except BookingRefused:
+        changeable = False
+    return render_template(
+        "booking/manage.html", booking=booking, token=token, code=format_code(booking.code),
+        qr=qr_svg_data_uri(link), link=link, changeable=changeable, new=bool(request.args.get("new")),
+    )
+
+
+@bp.route("/booking/<token>.ics")
+def calendar_file(token):
+    booking = booking_from_token(token)
+    centre = current_centre()
+    body = booking_ics(
+        booking, centre, manage_url(token), current_app.config["TIMEZONE"],
+        summary=_("Appointment: %(topic)s — %(centre)s", topic=booking.topic.name, centre=centre.name),
+        description=_("Your booking code:"),
+    )
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="rendez-vous-{booking.code}.ics"'
+    return response
+
+
+@bp.route("/booking/<token>/cancel", methods=["GET", "POST"])
+def cancel(token):
+    booking = booking_from_token(token)
+    if request.method == "GET":
+        return render_template("booking/cancel.html", booking=booking, token=token)
+    try:
+        reservations.cancel(db.session, booking, rules=booking_rules(db.session))
+    except BookingRefused as refusal:
+        db.session.rollback()
+        flash(refusal_message(refusal.reason), "error")
+    else:
+        flash(_("Your appointment is cancelled. The seat is free again for someone else."), "success")
+    return redirect(url_for("booking.manage", token=token))
+
+
+@bp.route("/booking/<token>/move", methods=["GET", "POST"])
+def move(token):
+    booking = booking_from_token(token)
+    rules = booking_rules(db.session)
+    now = utcnow()
+    if request.method == "POST":
+        try:
+            new_slot_id = int(request.form.get("slot_id", ""))
+        except ValueError:
+            abort(400)
+        try:
+            reservations.move(db.session, booking, new_slot_id, rules=rules, now=now)
+        except BookingRefused as refusal:
+            db.session.rollback()
+            flash(refusal_message(refusal.reason), "error")
+            return redirect(url_for("booking.move", token=token))
+        flash(_("Your appointment is moved. Here are its new details."), "success")
+        return redirect(url_for("booking.manage", token=token))
+    try:
+        reservations.check_changeable(booking, rules, now)
+    except BookingRefused as refusal:
+        flash(refusal_message(refusal.reason), "error")
+        return redirect(url_for("booking.manage", token=token))
+    week = week_of_slots(booking.topic, rules, now)
+    return render_template("booking/move.html", booking=booking, token=token, topic=booking.topic, **week)
+
+
+def _lookup_code_key():
+    return "lookup-code:" + (normalise_code(request.form.get("code")) or "?")
+
+
+def _lookup_failed(response):
+    return bool(g.get("lookup_failed"))
+
+
+# Failed look-ups only. Per code, so that guessing one booking stops quickly wherever it comes
+# from; per address with a high ceiling, because the centre's computers and kiosk share one.
+@bp.route("/booking", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOOKUP_FAILURES_PER_CODE"], key_func=_lookup_code_key,
+               methods=["POST"], deduct_when=_lookup_failed)
+@limiter.limit(lambda: current_app.config["LOOKUP_FAILURES_PER_ADDRESS"], methods=["POST"],
+               deduct_when=_lookup_failed)
+@refill_on_expired_csrf
+def lookup():
+    form = LookupForm()
+    if submitted_and_valid(form):
+        code = normalise_code(form.code.data)
+        contact = form.contact.data.strip()
+        booking = reservations.find_by_code(
+            db.session, code,
+            contact_phone=None if "@" in contact else normalise_phone(contact),
+            contact_email=normalise_email(contact) if "@" in contact else None,
+        )
+        if booking is not None:
+            return redirect(url_for("booking.manage", token=token_for(booking.request_key)))
+        g.lookup_failed = True
+        form.code.errors.append(_("We found no appointment with this code and this phone number or "
+                                  "e-mail address. Check both, or call the centre."))
+    elif request.method == "POST":
+        g.lookup_failed = True
+    return render_template("booking/lookup.html", form=form)
+
+
+@bp.route("/book/<slug>/callback", methods=["GET", "POST"])
+@refill_on_expired_csrf
+def callback(slug):
+    topic = topic_by_slug(db.session, slug) or abort(404)
+    form = CallbackForm()
+    if request.method == "GET":
+        form.language.data = str(get_locale())
+    if submitted_and_valid(form):
+        db.session.add(CallbackRequest(
+            topic_id=topic.id, first_name=form.first_name.data.strip(), phone=form.phone.e164,
+            moments=" ".join(form.moments.data or []), language=form.language.data,
+            moments_note=(form.moments_note.data or "").strip() or None,
+        ))
+        db.session.commit()
+        return render_template("booking/callback_done.html", topic=topic)
+    return render_template("booking/callback.html", topic=topic, form=form)

@@ -1,0 +1,35 @@
+"""Forms that forgive: a form left open too long comes back filled in, not as an error page."""
+from flask import current_app, g, request
+from flask_babel import lazy_gettext as _l
+
+EXPIRED_MESSAGE = _l("This page was open for a long time, so for your safety we need you to send "
+                     "the form again. Everything you typed is still there: check it and send it.")
+
+
+def refill_on_expired_csrf(view):
+    """Mark a form view: when its CSRF token expired, show the form again with what was typed."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        return view(*args, **kwargs)
+
+    wrapped.refill_on_expired_csrf = True
+    return wrapped
+
+
+def refill_expired_form():
+    """Answer a CSRF failure on a refillable view by running it again; None for other views."""
+    view = current_app.view_functions.get(request.endpoint)
+    if request.method != "POST" or not getattr(view, "refill_on_expired_csrf", False):
+        return None
+    g.csrf_expired = True
+    return view(**(request.view_args or {}))
+
+
+def submitted_and_valid(form):
+    """validate_on_submit, except that an expired form is shown again with a kind message."""
+    if g.get("csrf_expired"):
+        form.validate()
+        form.csrf_token.errors = []
+        form.form_errors.append(EXPIRED_MESSAGE)
+        return False
+    return form.validate_on_submit()
