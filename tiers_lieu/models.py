@@ -2,3 +2,4 @@
 from .accounts.models import StaffSession, User  # noqa: F401
 from .admin.models import Centre  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
+from .notify.models import DeliveryAttempt, OutboxMessage  # noqa: F401
