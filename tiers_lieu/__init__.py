@@ -76,9 +76,11 @@ def register_blueprints(app):
 def register_commands(app):
     from .accounts.cli import users
     from .demo import seed
+    from .notify.cli import notify
 
     app.cli.add_command(users)
     app.cli.add_command(seed)
+    app.cli.add_command(notify)
 
 
 def register_errorhandlers(app):
