@@ -1,1 +1,1 @@
-"""Messages to residents: an outbox written with the booking change, delivered by `flask notify send`."""
+"""Messages to residents: an outbox filled with each booking change, sent by `flask notify send`."""
