@@ -81,8 +81,17 @@ class Config:
     MAIL_PORT = env_int("MAIL_PORT", 25)
     MAIL_USERNAME = env("MAIL_USERNAME")
     MAIL_PASSWORD = env("MAIL_PASSWORD")
-    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)  # STARTTLS on a plain connection (port 587)
+    MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)  # TLS from the first byte (port 465)
+    MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 10)  # seconds
     MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "accueil@example.org")
+
+    # "log" writes a line without the number or the text; "http" posts to SMS_HTTP_URL.
+    SMS_PROVIDER = env("SMS_PROVIDER", "log")
+    SMS_HTTP_URL = env("SMS_HTTP_URL")
+    SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN")
+    SMS_SENDER_NAME = env("SMS_SENDER_NAME", "MPT Valence")
+    SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)  # seconds
 
 
 class TestConfig(Config):

@@ -81,10 +81,12 @@ def register_commands(app):
     from .accounts.cli import users
     from .booking.cli import slots
     from .demo import seed
+    from .notify.cli import notify
 
     app.cli.add_command(users)
     app.cli.add_command(slots)
     app.cli.add_command(seed)
+    app.cli.add_command(notify)
 
 
 def register_errorhandlers(app):

@@ -4,3 +4,4 @@ from .admin.models import Centre  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
 from .booking.models import (Booking, BookingRules, CallbackRequest, Closure, Location,  # noqa: F401
                              OpeningRule, Procedure, Slot, Topic)
+from .notify.models import DeliveryAttempt, OutboxMessage  # noqa: F401

@@ -1,0 +1,1 @@
+"""Messages to residents: an outbox filled with each booking change, sent by `flask notify send`."""
