@@ -1,6 +1,7 @@
 """Fixtures: the app on a real database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set),
 a client, the CLI runner, staff users of each role, booking rows, and a browser for the pages."""
 import hashlib
+import html
 import os
 import re
 import secrets
@@ -9,6 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from flask import Response
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
@@ -51,6 +53,13 @@ def database_urls(tmp_path_factory):
 _migrated = set()
 
 
+class TestResponse(Response):
+    @property
+    def page(self):
+        """The HTML as a reader sees it: entities such as &#39; turned back into characters."""
+        return html.unescape(self.get_data(as_text=True))
+
+
 class Client(FlaskClient):
     """A test client whose every request runs in its own app context, as on a real server.
 
@@ -68,6 +77,7 @@ def make_app(database_url, **settings):
     config = type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **settings})
     app = create_app(config)
     app.test_client_class = Client
+    app.response_class = TestResponse
     if database_url not in _migrated:
         with app.app_context():
             upgrade()

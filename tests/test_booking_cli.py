@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tiers_lieu.booking.models import Slot
+from tiers_lieu.booking.models import BookingRules, Slot
 from tiers_lieu.extensions import db
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -32,8 +32,10 @@ def test_generate_creates_the_slots_of_the_coming_weeks(runner, rule):
     assert count(Slot) == 6
 
 
-def test_generate_reads_the_horizon_from_the_settings(app, runner, rule):
-    app.config["BOOKING_HORIZON_WEEKS"] = 2
+def test_generate_reads_the_horizon_from_the_booking_rules(app, runner, rule):
+    db.session.add(BookingRules(min_notice_minutes=120, horizon_weeks=2, change_deadline_minutes=0,
+                                max_active_per_contact=2))
+    db.session.commit()
     result = runner.invoke(args=["slots", "generate"])
     assert "12 created" in result.output
 

@@ -16,11 +16,14 @@ def test_healthz_answers_200_when_the_database_answers(client):
     "postgresql+psycopg://nobody@127.0.0.1:1/none",
 ])
 def test_healthz_answers_503_when_the_database_does_not(url):
-    app = create_app(type("Unreachable", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
+    app = create_app(type("Unreachable", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url,
+                                                         "PROPAGATE_EXCEPTIONS": False}))
     client = app.test_client()
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"
-    # The other pages say so politely instead of crashing on the centre's name.
+    # The other pages say so politely, with the centre's phone number, instead of a traceback.
     page = client.get("/")
-    assert page.status_code == 200
+    assert page.status_code == 500
+    assert "Un problème est survenu de notre côté" in page.get_data(as_text=True)
+    assert "04 75 00 00 00" in page.get_data(as_text=True)

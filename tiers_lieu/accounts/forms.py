@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
+from ..core.forms import BaseForm
 from ..i18n import LANGUAGE_NAMES
 from .models import ROLE_LABELS
 from .passwords import MAX_LENGTH
@@ -14,7 +14,7 @@ def role_choices():
     return [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField(_l("E-mail address"), validators=[InputRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=MAX_LENGTH)])
 
@@ -27,16 +27,16 @@ class NewPasswordMixin:
     )
 
 
-class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, BaseForm):
     current_password = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=MAX_LENGTH)])
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(BaseForm):
     display_name = StringField(_l("Name shown to colleagues"), validators=[InputRequired(), Length(max=120)])
     language = SelectField(_l("Language of the interface"), choices=LANGUAGE_CHOICES)
 
 
-class StaffForm(FlaskForm):
+class StaffForm(BaseForm):
     """A coordinator's view of a staff account."""
 
     email = EmailField(_l("E-mail address"), validators=[InputRequired(), Email(), Length(max=254)])
@@ -53,5 +53,5 @@ class NewStaffForm(NewPasswordMixin, StaffForm):
     pass
 
 
-class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(NewPasswordMixin, BaseForm):
     pass

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, HiddenField, IntegerField, RadioField, SelectChoice,
                      SelectMultipleField, StringField, TelField, TextAreaField)
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..core.forms import BaseForm
 from ..i18n import LANGUAGE_NAMES
 from .contact import normalise_email, normalise_phone
 
@@ -37,16 +37,20 @@ class ContactMixin:
     email = EmailField(_l("E-mail address"), validators=[Optional(), Length(max=254),
                                                         Email(message=_l("This e-mail address does not look right."))])
 
-    def validate_email(self, field):
-        if not (self.phone.data or "").strip() and not (field.data or "").strip():
-            raise ValidationError(_l("Give a phone number or an e-mail address, so that we can reach you."))
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if not (self.phone.data or "").strip() and not (self.email.data or "").strip():
+            # On the e-mail field: "Optional" validators stop a field's own checks when it is empty.
+            self.email.errors.append(_l("Give a phone number or an e-mail address, so that we can reach you."))
+            valid = False
+        return valid
 
     @property
     def email_normalised(self):
         return normalise_email(self.email.data)
 
 
-class BookingForm(ContactMixin, FlaskForm):
+class BookingForm(ContactMixin, BaseForm):
     topic = RadioField(_l("What is it about?"), validators=[InputRequired()])
     note = TextAreaField(_l("In a few words, what do you need help with? (optional)"),
                          validators=[Optional(), Length(max=NOTE_MAX)])
@@ -55,7 +59,7 @@ class BookingForm(ContactMixin, FlaskForm):
     request_key = HiddenField()
 
 
-class LookupForm(FlaskForm):
+class LookupForm(BaseForm):
     code = StringField(_l("Booking code"), validators=[InputRequired(), Length(max=20)])
     contact = StringField(_l("Phone number or e-mail address used for the booking"),
                           validators=[InputRequired(), Length(max=254)])
@@ -76,7 +80,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CallbackForm(FlaskForm):
+class CallbackForm(BaseForm):
     first_name = StringField(_l("First name"), validators=[InputRequired(), Length(max=80)])
     phone = PhoneField(_l("Phone number"), validators=[InputRequired(), Length(max=40)])
     moments = MultiCheckboxField(_l("When can we call you and offer an appointment?"),
@@ -86,7 +90,7 @@ class CallbackForm(FlaskForm):
     language = RadioField(_l("Language"), choices=language_choices, default="fr")
 
 
-class BookingRulesForm(FlaskForm):
+class BookingRulesForm(BaseForm):
     min_notice_minutes = IntegerField(_l("Minimum notice before a slot, in minutes"),
                                       validators=[InputRequired(), NumberRange(min=0, max=60 * 24 * 14)])
     horizon_weeks = IntegerField(_l("How many weeks ahead residents may book"),

@@ -97,6 +97,8 @@ def active_bookings_of(session, contact, now, excluding=None):
     """How many upcoming bookings hold a seat under this phone number or e-mail address."""
     same_person = [column == value for column, value in
                    ((Booking.phone, contact.phone), (Booking.email, contact.email)) if value]
+    if not same_person:
+        return 0
     query = (
         select(func.count(Booking.id))
         .join(Slot, Booking.slot_id == Slot.id)

@@ -47,31 +47,33 @@ def refusal_message(reason):
     }[reason]
 
 
-def parse_week_start(today):
-    """The first day shown: ?from=YYYY-MM-DD, never before today; bad values mean today."""
+def parse_week_start(today, last):
+    """The first day shown: ?from=YYYY-MM-DD, between today and `last`; bad values mean today."""
     try:
         chosen = date.fromisoformat(request.args.get("from", ""))
     except ValueError:
         return today
-    return max(chosen, today)
+    return min(max(chosen, today), last)
 
 
-def week_of_slots(topic, rules, now):
-    """The free slots of the chosen week for the topic, and where the previous/next links go."""
+def week_of_slots(topic, rules, now, endpoint, **values):
+    """The free slots of the chosen week for the topic, and the links to the weeks around it."""
     tz = centre_tz()
     today = now.astimezone(tz).date()
-    first_day = parse_week_start(today)
-    start = datetime.combine(first_day, time(), tz)
     window = Window.for_rules(rules, now)
+    first_day = parse_week_start(today, window.latest.astimezone(tz).date())
+    start = datetime.combine(first_day, time(), tz)
     slots = free_slots(db.session, window, topic.id, start=start, end=start + WEEK)
     later = free_slots(db.session, window, topic.id, start=start + WEEK, limit=1)
+    previous_week = max(first_day - WEEK, today) if first_day > today else None
+    next_week = later[0].starts_at.astimezone(tz).date() if later else None
     return {
         "days": group_by_day(slots, tz),
         "first_day": first_day,
         "last_day": first_day + WEEK - timedelta(days=1),
-        "previous_week": max(first_day - WEEK, today) if first_day > today else None,
-        "next_week": later[0].starts_at.astimezone(tz).date() if later else None,
-        "horizon_end": window.latest.astimezone(tz).date(),
+        "next_week": next_week,
+        "previous_url": url_for(endpoint, **values, **{"from": previous_week.isoformat()}) if previous_week else None,
+        "next_url": url_for(endpoint, **values, **{"from": next_week.isoformat()}) if next_week else None,
     }
 
 
@@ -100,7 +102,7 @@ def topic_colours():
 @bp.route("/book/<slug>")
 def topic(slug):
     topic = topic_by_slug(db.session, slug) or abort(404)
-    week = week_of_slots(topic, booking_rules(db.session), utcnow())
+    week = week_of_slots(topic, booking_rules(db.session), utcnow(), "booking.topic", slug=topic.slug)
     return render_template("booking/topic.html", topic=topic, **week)
 
 
@@ -239,7 +241,7 @@ def move(token):
     except BookingRefused as refusal:
         flash(refusal_message(refusal.reason), "error")
         return redirect(url_for("booking.manage", token=token))
-    week = week_of_slots(booking.topic, rules, now)
+    week = week_of_slots(booking.topic, rules, now, "booking.move", token=token)
     return render_template("booking/move.html", booking=booking, token=token, topic=booking.topic, **week)
 
 

@@ -1,6 +1,9 @@
-"""Forms that forgive: a form left open too long comes back filled in, not as an error page."""
+"""The app's forms: cleaned input, and forgiving of a form left open too long."""
+import re
+
 from flask import current_app, g, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 
 EXPIRED_MESSAGE = _l("This page was open for a long time, so for your safety we need you to send "
                      "the form again. Everything you typed is still there: check it and send it.")
@@ -8,12 +11,8 @@ EXPIRED_MESSAGE = _l("This page was open for a long time, so for your safety we 
 
 def refill_on_expired_csrf(view):
     """Mark a form view: when its CSRF token expired, show the form again with what was typed."""
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        return view(*args, **kwargs)
-
-    wrapped.refill_on_expired_csrf = True
-    return wrapped
+    view.refill_on_expired_csrf = True
+    return view
 
 
 def refill_expired_form():
@@ -33,3 +32,21 @@ def submitted_and_valid(form):
         form.form_errors.append(EXPIRED_MESSAGE)
         return False
     return form.validate_on_submit()
+
+
+# Control characters have no business in a form, and PostgreSQL refuses NUL in text.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def without_control_characters(value):
+    return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
+
+
+class BaseForm(FlaskForm):
+    """Every form of the app: typed text is cleaned of control characters before validation."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            filters = options.get("filters", ())
+            options["filters"] = (without_control_characters, *filters)
+            return unbound_field.bind(form=form, **options)
