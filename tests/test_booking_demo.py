@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from tiers_lieu import ROOT
-from tiers_lieu.booking.models import (Closure, Location, OpeningRule, Procedure, Slot, Topic,
+from tiers_lieu.booking.models import (Booking, Closure, Location, OpeningRule, Procedure, Slot, Topic,
                                        slot_topic)
 from tiers_lieu.extensions import db
 
@@ -14,7 +14,7 @@ def count(what):
 def test_demo_brings_topics_places_hours_and_slots_once(runner):
     assert runner.invoke(args=["seed", "demo"]).exit_code == 0
     figures = {model: count(model) for model in (Topic, Procedure, Location, OpeningRule,
-                                                 Closure, Slot, slot_topic)}
+                                                 Closure, Slot, slot_topic, Booking)}
     assert runner.invoke(args=["seed", "demo"]).exit_code == 0
     assert {model: count(model) for model in figures} == figures
 
@@ -23,6 +23,9 @@ def test_demo_brings_topics_places_hours_and_slots_once(runner):
     assert figures[Location] == 2
     assert figures[Closure] == 22
     assert figures[Slot] > 0
+    assert figures[Booking] == 7
+    seats = db.session.execute(db.select(db.func.sum(Slot.seats_taken))).scalar_one()
+    assert seats == 7
     workshop = db.session.execute(
         db.select(OpeningRule).where(OpeningRule.capacity > 1)).scalar_one()
     assert (workshop.weekday, workshop.capacity, workshop.slot_length) == (3, 6, 120)

@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from .accounts.models import Role, User
 from .accounts.service import create_user, find_by_email
 from .admin.models import Centre
-from .booking.demo import demo_booking
+from .booking.demo import demo_booking, demo_bookings
 from .extensions import db
 
 DEMO_PASSWORD = "tournesol-violet-demo"
@@ -40,7 +40,7 @@ def demo_staff():
             create_user(email, name, DEMO_PASSWORD, role=role, language=language)
 
 
-DEMO_STEPS = [demo_centre, demo_staff, demo_booking]
+DEMO_STEPS = [demo_centre, demo_staff, demo_booking, demo_bookings]
 
 
 def load_demo():

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import click
@@ -6,7 +6,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
+from ..notify.cli import notify
 from .availability import booking_rules
+from .reminders import queue_reminders
 from .service import add_public_holidays, horizon, sync_slots
 
 slots = AppGroup("slots", help="Bookable slots, generated from the opening hours.")
@@ -50,3 +52,14 @@ def holidays(year):
     year = year or datetime.now(centre_timezone()).year
     created = add_public_holidays(db.session, year)
     click.echo(f"{len(created)} public holidays of {year} added as closures.")
+
+
+@notify.command("reminders")
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The day of the appointments; tomorrow by default.")
+def reminders(day):
+    """Queue tomorrow's reminders for residents who asked for one; run it once a day."""
+    tz = centre_timezone()
+    day = day.date() if day else datetime.now(tz).date() + timedelta(days=1)
+    count = queue_reminders(db.session, day, tz)
+    click.echo(f"{count} reminders queued for {day}; `flask notify send` delivers them.")

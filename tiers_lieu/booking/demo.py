@@ -1,10 +1,17 @@
 """Demo topics, places and a week of opening hours, with their slots (see tiers_lieu/demo.py)."""
 from datetime import datetime, time
 
+from sqlalchemy import select
+
 from ..accounts.service import find_by_email
+from ..database import utcnow
 from ..extensions import db
+from . import reservations
+from .availability import Window, booking_rules, free_slots
 from .cli import centre_timezone, generate_for_horizon
-from .models import Location, OpeningRule, Procedure, Topic
+from .contact import normalise_phone
+from .models import Booking, Location, OpeningRule, Procedure, Topic
+from .reservations import Contact
 from .service import add_public_holidays
 
 TOPICS = [
@@ -176,3 +183,32 @@ def demo_booking():
     for year in (today.year, today.year + 1):
         add_public_holidays(db.session, year)
     generate_for_horizon()
+
+
+DEMO_RESIDENTS = [
+    ("Fatima", "06 12 45 78 90", None, "Renouvellement de la prime d'activité sur le site de la CAF", "fr"),
+    ("Jean-Pierre", "06 23 56 89 01", None, "Déclaration d'impôts en ligne", "fr"),
+    ("Aminata", None, "aminata.demo@example.org", "Créer mon compte Ameli", "fr"),
+    ("Kofi", "07 81 34 67 90", None, "Pronote for my daughter", "en"),
+    ("Nadia", "06 45 78 01 23", None, None, "fr"),
+    ("Sergio", None, "sergio.demo@example.org", "Acheter un billet de train", "fr"),
+    ("Hélène", "06 56 89 12 34", None, "Premiers pas avec mon smartphone", "fr"),
+]
+
+
+def demo_bookings():
+    """Book a few of the coming slots for fictional residents, through the real booking service."""
+    if db.session.execute(select(Booking.id).limit(1)).first() is not None:
+        return
+    rules = booking_rules(db.session)
+    window = Window.for_rules(rules, utcnow())
+    topics = db.session.execute(select(Topic).where(Topic.active.is_(True)).order_by(Topic.position)).scalars().all()
+    for number, (first_name, phone, email, note, language) in enumerate(DEMO_RESIDENTS):
+        topic = topics[number % len(topics)]
+        slots = free_slots(db.session, window, topic.id, limit=6)
+        if not slots:
+            continue
+        contact = Contact(first_name=first_name, phone=normalise_phone(phone) if phone else None, email=email,
+                          note=note, reminder_consent=number % 2 == 0, language=language)
+        reservations.book(db.session, slot_id=slots[number % len(slots)].id, topic_id=topic.id,
+                          contact=contact, rules=rules)
