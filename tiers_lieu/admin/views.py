@@ -1,16 +1,22 @@
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_login import current_user
+from datetime import datetime
 
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from .. import audit
 from ..accounts import service
 from ..accounts.auth import protect_blueprint
 from ..accounts.forms import EditStaffForm, NewStaffForm, ResetPasswordForm
 from ..accounts.models import Role, User
-from .. import audit
 from ..booking.availability import booking_rules
-from ..booking.cli import generate_for_horizon
-from ..booking.forms import BookingRulesForm
-from ..booking.models import BookingRules
+from ..booking.cli import centre_timezone, generate_for_horizon
+from ..booking.forms import BookingRulesForm, ClosureForm
+from ..booking.models import BookingRules, Closure, Location
+from ..booking.service import add_public_holidays
 from ..extensions import db
 
 BOOKING_RULE_FIELDS = ("min_notice_minutes", "horizon_weeks", "change_deadline_minutes",
@@ -115,7 +121,66 @@ def booking_rules_page():
             audit.record("settings.booking_rules", rules, fields=changed)
         db.session.commit()
         if "horizon_weeks" in changed:
-            generate_for_horizon()
+            resync_slots()
         flash(_("The booking rules are saved."), "success")
         return redirect(url_for("admin.booking_rules_page"))
     return render_template("admin/rules.html", form=form)
+
+
+def resync_slots():
+    """Bring the slots in line with the set-up; say which booked slots need a phone call."""
+    _, _, report = generate_for_horizon()
+    if report.kept_booked:
+        flash(ngettext("%(num)d booked slot is no longer offered: call its residents (see the desk).",
+                       "%(num)d booked slots are no longer offered: call their residents (see the desk).",
+                       len(report.kept_booked)), "error")
+
+
+@bp.route("/closures", methods=["GET", "POST"])
+def closures():
+    form = ClosureForm()
+    locations = db.session.execute(db.select(Location).where(Location.active.is_(True))
+                                   .order_by(Location.position)).scalars().all()
+    form.location.choices = [SelectChoice(0, _("The whole centre"))] + [
+        SelectChoice(location.id, location.name) for location in locations]
+    if form.validate_on_submit():
+        closure = Closure(start_date=form.start_date.data, end_date=form.end_date.data,
+                          reason=form.reason.data.strip(), location_id=form.location.data or None)
+        db.session.add(closure)
+        db.session.flush()
+        audit.record("settings.closure_add", closure)
+        db.session.commit()
+        flash(_("The closure is saved; its free slots are no longer offered."), "success")
+        resync_slots()
+        return redirect(url_for("admin.closures"))
+    today = datetime.now(centre_timezone()).date()
+    upcoming = db.session.execute(
+        db.select(Closure).where(Closure.end_date >= today)
+        .options(selectinload(Closure.location)).order_by(Closure.start_date)
+    ).scalars().all()
+    return render_template("admin/closures.html", form=form, closures=upcoming, year=today.year)
+
+
+@bp.route("/closures/holidays", methods=["POST"])
+def add_holidays():
+    try:
+        year = int(request.form.get("year", ""))
+    except ValueError:
+        abort(400)
+    if not 2000 <= year <= 2200:
+        abort(400)
+    created = add_public_holidays(db.session, year)
+    flash(ngettext("%(num)d public holiday added.", "%(num)d public holidays added.", len(created)), "success")
+    resync_slots()
+    return redirect(url_for("admin.closures"))
+
+
+@bp.route("/closures/<int:closure_id>/delete", methods=["POST"])
+def delete_closure(closure_id):
+    closure = db.session.get(Closure, closure_id) or abort(404)
+    audit.record("settings.closure_delete", closure)
+    db.session.delete(closure)
+    db.session.commit()
+    flash(_("The closure is removed; its slots are offered again."), "success")
+    resync_slots()
+    return redirect(url_for("admin.closures"))

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, EmailField, HiddenField, IntegerField, RadioField, SelectChoice,
-                     SelectMultipleField, StringField, TelField, TextAreaField)
+from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerField, RadioField, SelectChoice,
+                     SelectField, SelectMultipleField, StringField, TelField, TextAreaField)
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -102,3 +102,14 @@ class BookingRulesForm(BaseForm):
         _l("Maximum upcoming bookings per phone number or e-mail address"),
         validators=[InputRequired(), NumberRange(min=1, max=20)])
 
+
+
+class ClosureForm(BaseForm):
+    start_date = DateField(_l("First day"), validators=[InputRequired()])
+    end_date = DateField(_l("Last day (included)"), validators=[InputRequired()])
+    reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=160)])
+    location = SelectField(_l("Where"), coerce=int, default=0)
+
+    def validate_end_date(self, field):
+        if self.start_date.data and field.data and field.data < self.start_date.data:
+            raise ValidationError(_l("The last day cannot be before the first day."))
