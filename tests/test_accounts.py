@@ -1,5 +1,6 @@
 """Staff login, sessions that die with logout, password rules, rate limits, roles."""
 import logging
+import secrets
 
 import pytest
 
@@ -254,3 +255,33 @@ def test_preferences_are_saved(client, login_as):
     db.session.expire_all()
     saved = db.session.get(User, user.id)
     assert (saved.display_name, saved.language) == ("Julie M.", "en")
+
+
+def redis_answers():
+    import socket
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not redis_answers(), reason="needs Redis on 127.0.0.1:6379")
+def test_with_redis_the_limit_holds_across_workers(database_urls, backend, app, make_user):
+    """Two app processes (gunicorn workers) share the counters through Redis."""
+    from .conftest import make_app
+
+    settings = {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+                "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(4)}"}
+    workers = [make_app(database_urls[backend], **settings).test_client() for _ in range(2)]
+    user = make_user()
+    for attempt in range(10):
+        assert log_in(workers[attempt % 2], user.email, "wrong password entirely").status_code == 200
+    assert log_in(workers[0], user.email, "wrong password entirely").status_code == 429
+    assert log_in(workers[1], user.email, "wrong password entirely").status_code == 429
+    # The counters live in Redis, where every process sees them.
+    import redis
+    store = redis.Redis(host="127.0.0.1", port=6379, db=15)
+    keys = store.keys(settings["RATELIMIT_KEY_PREFIX"] + "*")
+    assert keys
+    store.delete(*keys)
