@@ -282,6 +282,6 @@ def test_with_redis_the_limit_holds_across_workers(database_urls, backend, app, 
     # The counters live in Redis, where every process sees them.
     import redis
     store = redis.Redis(host="127.0.0.1", port=6379, db=15)
-    keys = store.keys(settings["RATELIMIT_KEY_PREFIX"] + "*")
+    keys = store.keys("LIMITS:LIMITER/" + settings["RATELIMIT_KEY_PREFIX"] + "/*")
     assert keys
     store.delete(*keys)
