@@ -5,11 +5,14 @@ import html
 import os
 import re
 import secrets
+import socket
 import threading
 from datetime import date, datetime, time, timedelta, timezone
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Response
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -223,6 +226,51 @@ def new_page(browser):
     yield open_page
     for context in contexts:
         context.close()
+
+
+# --- a real SMTP server on loopback ---------------------------------------------------------
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- a real SMTP server ---------------------------------------------------------------------
+
+class Mailbox:
+    """An aiosmtpd handler that keeps every message it accepts, or refuses every recipient."""
+
+    def __init__(self):
+        self.envelopes = []
+        self.refuse_recipients = False
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse_recipients:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self):
+        return [message_from_bytes(envelope.content, policy=policy.default)
+                for envelope in self.envelopes]
+
+    def recipients(self):
+        return sorted(address for envelope in self.envelopes for address in envelope.rcpt_tos)
+
+
+@pytest.fixture
+def smtp_server(app):
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    yield mailbox
+    controller.stop()
 
 
 def pytest_report_header(config):

@@ -1,6 +1,5 @@
 """Residents find a slot, book it, see it, move it and cancel it, without an account."""
 import re
-from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
@@ -10,7 +9,7 @@ from tiers_lieu.booking.models import Booking, BookingRules, BookingStatus, Call
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage
 
-from .booking_helpers import booking_form, local_instant, make_slots, make_topic
+from .booking_helpers import booking_form, make_slots, make_topic
 from .conftest import csrf_token_from, submit
 
 TOKEN_IN_LOCATION = re.compile(r"/booking/([A-Za-z0-9_-]+)\?new=1$")

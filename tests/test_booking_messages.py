@@ -7,7 +7,6 @@ from tiers_lieu.notify.models import OutboxMessage
 
 from .booking_helpers import booking_form, make_slots, make_topic
 from .conftest import submit
-from .test_notify import smtp_server  # noqa: F401  (fixture: a real SMTP server on loopback)
 
 
 def book(client, slot, **fields):
@@ -26,7 +25,7 @@ def messages():
     ("en", "Your appointment on", "Hello Awa,"),
 ])
 def test_confirmation_email_goes_out_through_smtp_in_the_resident_s_language(
-        app, client, runner, smtp_server, language, subject, greeting):  # noqa: F811
+        app, client, runner, smtp_server, language, subject, greeting):
     slot = make_slots(make_topic(), hour=14)[0]
     token = book(client, slot, phone="", email="awa@example.org", language=language)
     result = runner.invoke(args=["notify", "send"])

@@ -2,15 +2,12 @@
 real HTTP SMS gateway, retried with back-off, never sent twice by two runs at once."""
 import json
 import logging
-import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tiers_lieu.database import utcnow
 from tiers_lieu.extensions import db
@@ -20,54 +17,13 @@ from tiers_lieu.notify.service import (DeliveryReport, deliver_pending, queue_em
                                        retry_delay)
 from tiers_lieu.notify.sms import HttpSmsProvider, LogSmsProvider, sms_provider_from_config
 
+from .conftest import free_port
+
 RESIDENT = "amina.diallo@example.org"
 PHONE = "+33612345678"
 SUBJECT = "Votre rendez-vous à 14 h"
 BODY = "Bonjour Amina,\nVotre rendez-vous à 14 h est confirmé. À bientôt au Petit Charran !"
 SMS_TEXT = "Rappel : rendez-vous demain à 14 h au Petit Charran. Code K7M-4QP."
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-# --- a real SMTP server ---------------------------------------------------------------------
-
-class Mailbox:
-    """An aiosmtpd handler that keeps every message it accepts, or refuses every recipient."""
-
-    def __init__(self):
-        self.envelopes = []
-        self.refuse_recipients = False
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.refuse_recipients:
-            return "550 5.1.1 Mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self):
-        return [message_from_bytes(envelope.content, policy=policy.default)
-                for envelope in self.envelopes]
-
-    def recipients(self):
-        return sorted(address for envelope in self.envelopes for address in envelope.rcpt_tos)
-
-
-@pytest.fixture
-def smtp_server(app):
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
-    yield mailbox
-    controller.stop()
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-from flask import (Blueprint, current_app, flash, g, make_response, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..extensions import db, limiter
+from ..core.limits import limit_failures, record_failure
+from ..extensions import db
 from ..i18n import remember_language
 from . import service
 from .auth import end_session, is_safe_next, start_session
@@ -13,21 +13,9 @@ from .passwords import verify_password
 bp = Blueprint("accounts", __name__)
 
 
-def _login_account_key():
-    return "login-account:" + service.normalise_email(request.form.get("email"))
-
-
-def _login_failed(response):
-    return bool(g.get("login_failed"))
-
-
-# Only failed attempts count. Per account, so that a guesser is stopped whatever address they
-# use; per address, with a higher ceiling, because the centre's public computers share one.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"], key_func=_login_account_key,
-               methods=["POST"], deduct_when=_login_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"], methods=["POST"],
-               deduct_when=_login_failed)
+@limit_failures("login-account", lambda: service.normalise_email(request.form.get("email")),
+                "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("desk.index"))
@@ -35,7 +23,7 @@ def login():
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data)
         if user is None:
-            g.login_failed = True
+            record_failure()
             form.password.errors.append(_("Wrong e-mail address or password."))
         else:
             start_session(user)
@@ -46,7 +34,7 @@ def login():
                 target = url_for("desk.index")
             return remember_language(make_response(redirect(target)), user.language)
     elif request.method == "POST":
-        g.login_failed = True
+        record_failure()
     return render_template("accounts/login.html", form=form)
 
 

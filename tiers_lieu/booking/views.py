@@ -3,14 +3,15 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template,
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
                    request, url_for)
 from flask_babel import get_locale, gettext as _
 
 from ..admin.models import current_centre
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
 from ..database import utcnow
-from ..extensions import db, limiter
+from ..core.limits import limit_failures, record_failure
+from ..extensions import db
 from . import reservations
 from .availability import Window, active_topics, booking_rules, free_slots, group_by_day, topic_by_slug
 from .calendar import booking_ics, qr_svg_data_uri
@@ -18,7 +19,7 @@ from .codes import format_code, new_request_key, normalise_code, token_for
 from .contact import normalise_email, normalise_phone
 from .forms import NOTE_WARNING, BookingForm, CallbackForm, LookupForm
 from .messages import manage_url
-from .models import CallbackRequest, Slot, Topic
+from .models import CallbackRequest, Slot
 from .reservations import BookingRefused, Contact, Refusal
 
 bp = Blueprint("booking", __name__)
@@ -245,21 +246,9 @@ def move(token):
     return render_template("booking/move.html", booking=booking, token=token, topic=booking.topic, **week)
 
 
-def _lookup_code_key():
-    return "lookup-code:" + (normalise_code(request.form.get("code")) or "?")
-
-
-def _lookup_failed(response):
-    return bool(g.get("lookup_failed"))
-
-
-# Failed look-ups only. Per code, so that guessing one booking stops quickly wherever it comes
-# from; per address with a high ceiling, because the centre's computers and kiosk share one.
 @bp.route("/booking", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOOKUP_FAILURES_PER_CODE"], key_func=_lookup_code_key,
-               methods=["POST"], deduct_when=_lookup_failed)
-@limiter.limit(lambda: current_app.config["LOOKUP_FAILURES_PER_ADDRESS"], methods=["POST"],
-               deduct_when=_lookup_failed)
+@limit_failures("lookup-code", lambda: normalise_code(request.form.get("code")) or "?",
+                "LOOKUP_FAILURES_PER_CODE", "LOOKUP_FAILURES_PER_ADDRESS")
 @refill_on_expired_csrf
 def lookup():
     form = LookupForm()
@@ -273,11 +262,11 @@ def lookup():
         )
         if booking is not None:
             return redirect(url_for("booking.manage", token=token_for(booking.request_key)))
-        g.lookup_failed = True
+        record_failure()
         form.code.errors.append(_("We found no appointment with this code and this phone number or "
                                   "e-mail address. Check both, or call the centre."))
     elif request.method == "POST":
-        g.lookup_failed = True
+        record_failure()
     return render_template("booking/lookup.html", form=form)
 
 
