@@ -287,3 +287,22 @@ def test_public_holidays_close_the_slots_of_their_day(make_rule):
 def test_horizon_runs_from_today_for_some_weeks():
     assert horizon(date(2031, 3, 3)) == (date(2031, 3, 3), date(2031, 4, 28))
     assert horizon(date(2031, 3, 3), weeks=2) == (date(2031, 3, 3), date(2031, 3, 17))
+
+
+def test_a_booked_slot_in_a_new_closure_stays_booked_but_is_no_longer_offered(make_rule, topics, make_booking):
+    rule = make_rule(topics=topics)
+    sync()
+    slot = slot_at(rule, MONDAY, 9)
+    make_booking(slot)
+    db.session.add(Closure(start_date=MONDAY, end_date=MONDAY, reason="Formation"))
+    db.session.commit()
+    report = sync()
+    assert slot in report.kept_booked
+    db.session.refresh(slot)
+    assert (slot.seats_taken, slot.offered) == (1, False)
+
+    db.session.execute(db.delete(Closure))
+    db.session.commit()
+    sync()
+    db.session.refresh(slot)
+    assert slot.offered is True

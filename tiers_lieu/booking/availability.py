@@ -35,6 +35,7 @@ def free_slots_query(window, topic_id=None, start=None, end=None):
         select(Slot)
         .where(
             Slot.cancelled.is_(False),
+            Slot.offered.is_(True),
             Slot.seats_taken < Slot.capacity,
             Slot.starts_at >= max(window.earliest, start) if start else Slot.starts_at >= window.earliest,
             Slot.starts_at <= min(window.latest, end) if end else Slot.starts_at <= window.latest,

@@ -5,6 +5,7 @@ from typing import Optional
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import true as sa_true
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -187,6 +188,9 @@ class Slot(db.Model):
     rule_id: Mapped[Optional[int]] = mapped_column(ForeignKey("opening_rule.id"))
     workshop_title: Mapped[Optional[str]] = mapped_column(String(160))
     cancelled: Mapped[bool] = mapped_column(default=False)
+    # False once the opening hours or a closure no longer offer it while residents still hold
+    # seats: those stay booked until staff call them, but nobody new may book it.
+    offered: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     topics: Mapped[list[Topic]] = relationship(secondary=slot_topic, order_by=Topic.position)
     location: Mapped[Location] = relationship()

@@ -56,7 +56,8 @@ def take_seat(session, slot_id):
     """Take one seat on the slot if one is free; say whether it was taken."""
     result = session.execute(
         update(Slot)
-        .where(Slot.id == slot_id, Slot.cancelled.is_(False), Slot.seats_taken < Slot.capacity)
+        .where(Slot.id == slot_id, Slot.cancelled.is_(False), Slot.offered.is_(True),
+               Slot.seats_taken < Slot.capacity)
         .values(seats_taken=Slot.seats_taken + 1)
         .execution_options(synchronize_session=False)
     )
@@ -80,7 +81,7 @@ def serves_topic(session, slot_id, topic_id):
 
 def check_bookable(session, slot, topic_id, rules, now):
     """Raise BookingRefused unless a resident may book this slot for this topic now."""
-    if slot is None or slot.cancelled or slot.starts_at <= now:
+    if slot is None or slot.cancelled or not slot.offered or slot.starts_at <= now:
         raise BookingRefused(Refusal.SLOT_GONE, slot)
     window = Window.for_rules(rules, now)
     if slot.starts_at < window.earliest:

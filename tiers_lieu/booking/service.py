@@ -129,6 +129,7 @@ def new_slot(spec, topics_by_id):
 def retire(session, slot, has_bookings, report):
     """Take away a slot the opening hours no longer offer, unless a resident holds a seat on it."""
     if slot.seats_taken:
+        slot.offered = False
         report.kept_booked.append(slot)
     elif has_bookings:
         # Only cancelled or no-show bookings: they stay for the statistics, so does their slot.
@@ -174,9 +175,12 @@ def sync_slots(session, start, end, tz, now=None):
         elif slot.cancelled:
             continue  # cancelled by the centre on purpose; regeneration does not bring it back
         elif slot.seats_taken and not same_time_and_place(slot, spec):
+            slot.offered = False
             report.kept_booked.append(slot)
-        elif apply_spec(slot, spec, topics_by_id):
-            report.updated += 1
+        else:
+            changed = apply_spec(slot, spec, topics_by_id) or not slot.offered
+            slot.offered = True
+            report.updated += changed
 
     session.add_all(new_slot(spec, topics_by_id) for spec in specs.values())
     report.created = len(specs)
