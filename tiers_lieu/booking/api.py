@@ -54,11 +54,18 @@ def topics():
     return jsonify(topics=[topic_json(topic) for topic in active_topics(db.session)])
 
 
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
 def parse_day(name, default):
+    """A date from the query string; ValueError when it is not one, or is absurdly far away."""
     value = request.args.get(name)
     if value is None:
         return default
-    return date.fromisoformat(value)
+    day = date.fromisoformat(value)
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(name)
+    return day
 
 
 @bp.route("/slots")
@@ -75,7 +82,7 @@ def slots():
         first = parse_day("from", today)
         last = parse_day("to", first + timedelta(days=13))
     except ValueError:
-        return problem(400, "from and to are dates written YYYY-MM-DD.")
+        return problem(400, "from and to are dates written YYYY-MM-DD, between 2000 and 2100.")
     if last < first:
         return problem(400, "to must not be before from.")
     if (last - first).days > MAX_DAYS:
