@@ -73,8 +73,16 @@ def language_links():
     return links
 
 
+def upper_first(text):
+    """Capitalise the first letter only: "jeudi 26 novembre" → "Jeudi 26 novembre", and English
+    month names keep their capital (Jinja's `capitalize` would lower them)."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
 def init_app(app):
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters["upper_first"] = upper_first
     app.after_request(_remember_requested_language)
 
     @app.context_processor

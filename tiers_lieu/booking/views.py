@@ -27,6 +27,7 @@ bp = Blueprint("booking", __name__)
 WEEK = timedelta(days=7)
 HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 SLUG = re.compile(r"[a-z0-9-]+")
+REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 NEXT_SLOTS_SHOWN = 6
 
 
@@ -138,7 +139,7 @@ def book(slot_id):
         try:
             booking, token = reservations.book(
                 db.session, slot_id=slot.id, topic_id=chosen.id, contact=contact, rules=rules, now=now,
-                request_key=form.request_key.data or None,
+                request_key=form.request_key.data if REQUEST_KEY.fullmatch(form.request_key.data or "") else None,
             )
         except BookingRefused as refusal:
             db.session.rollback()
