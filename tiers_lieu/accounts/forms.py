@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
 from ..core.forms import BaseForm
 from ..i18n import LANGUAGE_NAMES
@@ -15,7 +15,7 @@ def role_choices():
 
 
 class LoginForm(BaseForm):
-    email = EmailField(_l("E-mail address"), validators=[InputRequired(), Length(max=254)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=MAX_LENGTH)])
 
 
@@ -32,15 +32,15 @@ class ChangePasswordForm(NewPasswordMixin, BaseForm):
 
 
 class PreferencesForm(BaseForm):
-    display_name = StringField(_l("Name shown to colleagues"), validators=[InputRequired(), Length(max=120)])
+    display_name = StringField(_l("Name shown to colleagues"), validators=[DataRequired(), Length(max=120)])
     language = SelectField(_l("Language of the interface"), choices=LANGUAGE_CHOICES)
 
 
 class StaffForm(BaseForm):
     """A coordinator's view of a staff account."""
 
-    email = EmailField(_l("E-mail address"), validators=[InputRequired(), Email(), Length(max=254)])
-    display_name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=role_choices)
     language = SelectField(_l("Language of the interface"), choices=LANGUAGE_CHOICES)
 

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerField, RadioField, SelectChoice,
                      SelectField, SelectMultipleField, StringField, TelField, TextAreaField)
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.forms import BaseForm
@@ -32,7 +32,7 @@ class PhoneField(TelField):
 
 
 class ContactMixin:
-    first_name = StringField(_l("First name"), validators=[InputRequired(), Length(max=80)])
+    first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=80)])
     phone = PhoneField(_l("Mobile phone number"), validators=[Optional(), Length(max=40)])
     email = EmailField(_l("E-mail address"), validators=[Optional(), Length(max=254),
                                                         Email(message=_l("This e-mail address does not look right."))])
@@ -60,9 +60,9 @@ class BookingForm(ContactMixin, BaseForm):
 
 
 class LookupForm(BaseForm):
-    code = StringField(_l("Booking code"), validators=[InputRequired(), Length(max=20)])
+    code = StringField(_l("Booking code"), validators=[DataRequired(), Length(max=20)])
     contact = StringField(_l("Phone number or e-mail address used for the booking"),
-                          validators=[InputRequired(), Length(max=254)])
+                          validators=[DataRequired(), Length(max=254)])
 
 
 WEEKDAYS = [("mon", _l("Monday")), ("tue", _l("Tuesday")), ("wed", _l("Wednesday")),
@@ -81,8 +81,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class CallbackForm(BaseForm):
-    first_name = StringField(_l("First name"), validators=[InputRequired(), Length(max=80)])
-    phone = PhoneField(_l("Phone number"), validators=[InputRequired(), Length(max=40)])
+    first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=80)])
+    phone = PhoneField(_l("Phone number"), validators=[DataRequired(), Length(max=40)])
     moments = MultiCheckboxField(_l("When can we call you and offer an appointment?"),
                                  choices=moment_choices)
     moments_note = TextAreaField(_l("Anything else about when suits you? (optional)"),
@@ -107,7 +107,7 @@ class BookingRulesForm(BaseForm):
 class ClosureForm(BaseForm):
     start_date = DateField(_l("First day"), validators=[InputRequired()])
     end_date = DateField(_l("Last day (included)"), validators=[InputRequired()])
-    reason = StringField(_l("Reason"), validators=[InputRequired(), Length(max=160)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=160)])
     location = SelectField(_l("Where"), coerce=int, default=0)
 
     def validate_end_date(self, field):

@@ -4,6 +4,7 @@ import re
 from flask import current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import PasswordField
 
 EXPIRED_MESSAGE = _l("This page was open for a long time, so for your safety we need you to send "
                      "the form again. Everything you typed is still there: check it and send it.")
@@ -42,11 +43,18 @@ def without_control_characters(value):
     return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
 
 
+def stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class BaseForm(FlaskForm):
-    """Every form of the app: typed text is cleaned of control characters before validation."""
+    """Every form of the app: typed text is cleaned of control characters and, except passwords,
+    of surrounding spaces before validation (so a name of spaces counts as empty)."""
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            filters = options.get("filters", ())
-            options["filters"] = (without_control_characters, *filters)
+            cleaning = (without_control_characters,)
+            if not issubclass(unbound_field.field_class, PasswordField):
+                cleaning += (stripped,)
+            options["filters"] = (*cleaning, *options.get("filters", ()))
             return unbound_field.bind(form=form, **options)
