@@ -1,19 +1,12 @@
 """The foundation's pages in a real browser: accessible in both languages, phone and desktop."""
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from tiers_lieu.accounts.models import Role
 
+from .browser_helpers import ZOOMED_PHONE, assert_accessible, horizontal_overflow
 from .conftest import STAFF_PASSWORD
 
 pytestmark = pytest.mark.browser
-
-WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-
-
-def assert_accessible(page):
-    result = Axe().run(page, options=WCAG_21_AA)
-    assert result.violations_count == 0, result.generate_report()
 
 
 def log_in_with_keyboard(page, base, email):
@@ -110,10 +103,9 @@ def test_pages_load_nothing_from_other_hosts(live_server, new_page, make_user):
 
 @pytest.mark.parametrize("path", ["/", "/login", "/no-such-page", "/?lang=en", "/login?lang=en"])
 def test_pages_fit_a_360_pixel_screen_at_200_percent_zoom(live_server, browser, path):
-    # 200 % zoom on a 360 px wide phone leaves 180 CSS pixels for the layout.
-    context = browser.new_context(viewport={"width": 180, "height": 740})
+    context = browser.new_context(viewport=ZOOMED_PHONE)
     page = context.new_page()
     page.goto(live_server + path)
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    overflow = horizontal_overflow(page)
     context.close()
     assert overflow <= 0
