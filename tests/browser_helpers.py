@@ -8,6 +8,8 @@ ZOOMED_PHONE = {"width": 180, "height": 740}
 
 
 def assert_accessible(page):
+    # A click that submits a form may still be navigating: check the page that arrives.
+    page.wait_for_load_state("load")
     result = Axe().run(page, options=WCAG_21_AA)
     assert result.violations_count == 0, f"{page.url}\n{result.generate_report()}"
 
