@@ -17,7 +17,8 @@ busy network of places would have after a year:
 Residents come back: bookings are drawn from a pool of residents (first name, French mobile
 number and/or e-mail, language, reminder consent), a few of them very often. Codes, links and
 request keys are unique and made the way the app makes them, so that a generated booking can be
-looked up and managed like a real one. Deterministic for a given `seed`.
+looked up and managed like a real one. Deterministic for a given `seed` and moment: the rows
+are drawn from `random.Random(seed)`, around the current date.
 """
 import base64
 import itertools
