@@ -1,7 +1,7 @@
 """Run every benchmark: `make bench` or `python -m bench`."""
-from . import foundation
+from . import booking, foundation
 
-BENCHMARKS = [foundation]
+BENCHMARKS = [foundation, booking]
 
 if __name__ == "__main__":
     for benchmark in BENCHMARKS:

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from itertools import groupby
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from .models import BookingRules, Slot, Topic, slot_topic
@@ -44,7 +44,11 @@ def free_slots_query(window, topic_id=None, start=None, end=None):
         .order_by(Slot.starts_at, Slot.id)
     )
     if topic_id is not None:
-        query = query.where(Slot.id.in_(select(slot_topic.c.slot_id).where(slot_topic.c.topic_id == topic_id)))
+        # A correlated EXISTS, not `Slot.id IN (all the topic's slots)`: SQLite would build that
+        # list from every slot the topic ever had (the whole history) instead of walking the
+        # window on ix_slot_starts_at and checking each slot against slot_topic's primary key.
+        query = query.where(
+            exists().where(slot_topic.c.slot_id == Slot.id, slot_topic.c.topic_id == topic_id))
     return query
 
 
