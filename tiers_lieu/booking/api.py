@@ -91,6 +91,7 @@ def slots():
     found = free_slots(
         db.session, Window.for_rules(booking_rules(db.session), now), topic.id,
         start=datetime.combine(first, time(), tz), end=datetime.combine(last + timedelta(days=1), time(), tz),
+        with_topics=True,
     )
     return jsonify(topic=topic.slug, timezone=str(tz), **{"from": first.isoformat(), "to": last.isoformat()},
                    slots=[slot_json(slot, topic, tz) for slot in found])

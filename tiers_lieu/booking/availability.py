@@ -29,10 +29,10 @@ class Window:
                    now + timedelta(weeks=rules.horizon_weeks))
 
 
-def free_slots_query(window, topic_id=None, start=None, end=None):
+def free_slots_query(window, topic_id=None, start=None, end=None, columns=(Slot,)):
     """Slots with a free seat, bookable now, optionally for one topic and between two instants."""
     query = (
-        select(Slot)
+        select(*columns)
         .where(
             Slot.cancelled.is_(False),
             Slot.offered.is_(True),
@@ -40,7 +40,6 @@ def free_slots_query(window, topic_id=None, start=None, end=None):
             Slot.starts_at >= max(window.earliest, start) if start else Slot.starts_at >= window.earliest,
             Slot.starts_at <= min(window.latest, end) if end else Slot.starts_at <= window.latest,
         )
-        .options(selectinload(Slot.location), selectinload(Slot.topics))
         .order_by(Slot.starts_at, Slot.id)
     )
     if topic_id is not None:
@@ -52,11 +51,20 @@ def free_slots_query(window, topic_id=None, start=None, end=None):
     return query
 
 
-def free_slots(session, window, topic_id=None, start=None, end=None, limit=None):
-    query = free_slots_query(window, topic_id, start, end)
+def free_slots(session, window, topic_id=None, start=None, end=None, limit=None, with_topics=False):
+    """The free slots with their place (and their topics, when asked), in time order."""
+    query = free_slots_query(window, topic_id, start, end).options(selectinload(Slot.location))
+    if with_topics:
+        query = query.options(selectinload(Slot.topics))
     if limit:
         query = query.limit(limit)
     return session.execute(query).scalars().all()
+
+
+def first_free_start(session, window, topic_id, start):
+    """When the first free slot of the topic after `start` begins, or None."""
+    query = free_slots_query(window, topic_id, start=start, columns=(Slot.starts_at,)).limit(1)
+    return session.execute(query).scalar()
 
 
 def group_by_day(slots, tz):

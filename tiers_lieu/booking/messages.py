@@ -4,10 +4,12 @@ They are queued in the same transaction as the change they describe; `flask noti
 delivers them. E-mail when the resident gave an address, otherwise SMS.
 """
 import enum
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template, url_for
-from flask_babel import force_locale, format_datetime, gettext as _
+from flask import current_app, render_template
+from flask_babel import force_locale, format_datetime
+from flask_babel import lazy_gettext as _l
 
 from ..admin.models import current_centre
 from ..notify.service import queue_email, queue_sms
@@ -21,14 +23,23 @@ class Kind(str, enum.Enum):
     REMINDER = "reminder"
 
 
+SUBJECTS = {
+    Kind.CONFIRMATION: _l("Your appointment on %(when)s"),
+    Kind.CHANGE: _l("Your appointment is moved to %(when)s"),
+    Kind.CANCELLATION: _l("Your appointment on %(when)s is cancelled"),
+    Kind.REMINDER: _l("Reminder: your appointment tomorrow, %(when)s"),
+}
+
+
 def manage_url(token):
     """The secret link, absolute, on the public address (messages also leave from cron jobs)."""
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
-        return url_for("booking.manage", token=token, _external=True)
+    public = urlsplit(current_app.config["PUBLIC_URL"])
+    urls = current_app.url_map.bind(public.netloc, script_name=public.path or "/", url_scheme=public.scheme)
+    return urls.build("booking.manage", {"token": token}, force_external=True)
 
 
-def compose(booking, kind):
-    """Return (subject, text of the e-mail, text of the SMS) in the booking's language."""
+def compose(booking, kind, channel):
+    """Return (subject, text) of the e-mail or the SMS, in the booking's language."""
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     with force_locale(booking.language):
         context = {
@@ -41,26 +52,22 @@ def compose(booking, kind):
             "link": manage_url(token_for(booking.request_key)),
             "centre": current_centre(),
         }
-        subjects = {
-            Kind.CONFIRMATION: _("Your appointment on %(when)s", when=context["when"]),
-            Kind.CHANGE: _("Your appointment is moved to %(when)s", when=context["when"]),
-            Kind.CANCELLATION: _("Your appointment on %(when)s is cancelled", when=context["when"]),
-            Kind.REMINDER: _("Reminder: your appointment tomorrow, %(when)s", when=context["when"]),
-        }
-        email = render_template("booking/messages/email.txt", **context)
-        sms = render_template("booking/messages/sms.txt", **context)
-    return subjects[kind], email.strip() + "\n", " ".join(sms.split())
+        text = render_template(f"booking/messages/{channel}.txt", **context)
+        if channel == "sms":
+            return None, " ".join(text.split())
+        return str(SUBJECTS[kind] % {"when": context["when"]}), text.strip() + "\n"
 
 
 def queue_for(session, booking, kind):
     """Put the message about this change of the booking in the outbox (not committed)."""
-    subject, email_text, sms_text = compose(booking, kind)
     dedup_key = f"reminder:{booking.id}:{booking.slot_id}" if kind is Kind.REMINDER else None
     if booking.email:
-        return queue_email(session, to=booking.email, subject=subject, body=email_text,
+        subject, text = compose(booking, kind, "email")
+        return queue_email(session, to=booking.email, subject=subject, body=text,
                            language=booking.language, kind=kind.value, booking_id=booking.id,
                            dedup_key=dedup_key)
     if booking.phone:
-        return queue_sms(session, to=booking.phone, body=sms_text, language=booking.language,
+        text = compose(booking, kind, "sms")[1]
+        return queue_sms(session, to=booking.phone, body=text, language=booking.language,
                          kind=kind.value, booking_id=booking.id, dedup_key=dedup_key)
     return None

@@ -13,7 +13,8 @@ from ..database import utcnow
 from ..core.limits import limit_failures, record_failure
 from ..extensions import db
 from . import reservations
-from .availability import Window, active_topics, booking_rules, free_slots, group_by_day, topic_by_slug
+from .availability import (Window, active_topics, booking_rules, first_free_start, free_slots, group_by_day,
+                           topic_by_slug)
 from .calendar import booking_ics, qr_svg_data_uri
 from .codes import format_code, new_request_key, normalise_code, token_for
 from .contact import normalise_email, normalise_phone
@@ -66,9 +67,9 @@ def week_of_slots(topic, rules, now, endpoint, **values):
     first_day = parse_week_start(today, window.latest.astimezone(tz).date())
     start = datetime.combine(first_day, time(), tz)
     slots = free_slots(db.session, window, topic.id, start=start, end=start + WEEK)
-    later = free_slots(db.session, window, topic.id, start=start + WEEK, limit=1)
+    later = first_free_start(db.session, window, topic.id, start + WEEK)
     previous_week = max(first_day - WEEK, today) if first_day > today else None
-    next_week = later[0].starts_at.astimezone(tz).date() if later else None
+    next_week = later.astimezone(tz).date() if later else None
     return {
         "days": group_by_day(slots, tz),
         "first_day": first_day,

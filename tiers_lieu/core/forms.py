@@ -1,10 +1,14 @@
 """The app's forms: cleaned input, and forgiving of a form left open too long."""
 import re
+from functools import lru_cache
 
+from babel import support
 from flask import current_app, g, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
+from wtforms.i18n import messages_path
 
 EXPIRED_MESSAGE = _l("This page was open for a long time, so for your safety we need you to send "
                      "the form again. Everything you typed is still there: check it and send it.")
@@ -47,6 +51,12 @@ def stripped(value):
     return value.strip() if isinstance(value, str) else value
 
 
+@lru_cache(maxsize=8)
+def wtforms_messages(locale):
+    """WTForms' own messages ("This field is required.") in a language, read once per process."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class BaseForm(FlaskForm):
     """Every form of the app: typed text is cleaned of control characters and, except passwords,
     of surrounding spaces before validation (so a name of spaces counts as empty)."""
@@ -58,3 +68,7 @@ class BaseForm(FlaskForm):
                 cleaning += (stripped,)
             options["filters"] = (*cleaning, *options.get("filters", ()))
             return unbound_field.bind(form=form, **options)
+
+        def get_translations(self, form):
+            # Flask-WTF would load the catalogue again on every request.
+            return wtforms_messages(str(get_locale()))
