@@ -11,13 +11,14 @@ from typing import Optional
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit
 from ..database import utcnow
 from . import messages
 from .availability import Window
 from .codes import hash_token, new_code, new_request_key, token_for
-from .models import Booking, BookingStatus, CallbackRequest, Slot, slot_topic
+from .models import Booking, BookingStatus, CallbackRequest, Slot
 
 ACTIVE_STATUSES = (BookingStatus.BOOKED.value, BookingStatus.CHECKED_IN.value)
 
@@ -73,10 +74,9 @@ def release_seat(session, slot_id):
     )
 
 
-def serves_topic(session, slot_id, topic_id):
-    return session.execute(
-        select(slot_topic.c.slot_id).where(slot_topic.c.slot_id == slot_id, slot_topic.c.topic_id == topic_id)
-    ).first() is not None
+def load_slot(session, slot_id):
+    """The slot with its place and topics, which booking and its message both need."""
+    return session.get(Slot, slot_id, options=[joinedload(Slot.location), selectinload(Slot.topics)])
 
 
 def check_bookable(session, slot, topic_id, rules, now):
@@ -88,7 +88,7 @@ def check_bookable(session, slot, topic_id, rules, now):
         raise BookingRefused(Refusal.TOO_SOON, slot)
     if slot.starts_at > window.latest:
         raise BookingRefused(Refusal.TOO_FAR, slot)
-    if not serves_topic(session, slot.id, topic_id):
+    if topic_id not in {topic.id for topic in slot.topics}:
         raise BookingRefused(Refusal.WRONG_TOPIC, slot)
     if slot.seats_taken >= slot.capacity:
         raise BookingRefused(Refusal.FULL, slot)
@@ -125,7 +125,7 @@ def book(session, *, slot_id, topic_id, contact, rules, now=None, request_key=No
     if existing is not None:
         return existing, token_for(request_key)
 
-    slot = session.get(Slot, slot_id)
+    slot = load_slot(session, slot_id)
     check_bookable(session, slot, topic_id, rules, now)
     if active_bookings_of(session, contact, now) >= rules.max_active_per_contact:
         raise BookingRefused(Refusal.TOO_MANY, slot)
@@ -199,7 +199,7 @@ def move(session, booking, new_slot_id, *, rules, now=None):
     """Move the booking to another slot of its topic: both seats change in one transaction."""
     now = now or utcnow()
     check_changeable(booking, rules, now)
-    new_slot = session.get(Slot, new_slot_id)
+    new_slot = load_slot(session, new_slot_id)
     if new_slot is not None and new_slot.id == booking.slot_id:
         return booking
     check_bookable(session, new_slot, booking.topic_id, rules, now)

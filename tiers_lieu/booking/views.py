@@ -116,7 +116,7 @@ def slot_topics(slot):
 @bp.route("/book/slot/<int:slot_id>", methods=["GET", "POST"])
 @refill_on_expired_csrf
 def book(slot_id):
-    slot = db.session.get(Slot, slot_id) or abort(404)
+    slot = reservations.load_slot(db.session, slot_id) or abort(404)
     topics = slot_topics(slot)
     if not topics:
         abort(404)
