@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from config import TestConfig
-from tiers_lieu import create_app
+from tiers_lieu import create_app, settings_cache
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.accounts.service import create_user
 from tiers_lieu.booking.models import (SEAT_HOLDING_STATUSES, Booking, BookingStatus, Location,
@@ -89,6 +89,7 @@ def make_app(database_url, **settings):
 
 
 def empty_database(app):
+    settings_cache.forget()
     with app.app_context():
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())

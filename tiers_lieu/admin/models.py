@@ -1,9 +1,12 @@
-from flask import current_app, g
+from dataclasses import dataclass
+
+from flask import current_app
 from sqlalchemy import String
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from ..settings_cache import forget_when_flushed, remember
 
 
 class Centre(db.Model):
@@ -16,22 +19,33 @@ class Centre(db.Model):
     email: Mapped[str] = mapped_column(String(254), default="")
 
 
+@dataclass(frozen=True)
+class CentreDetails:
+    name: str
+    address: str
+    phone: str
+    email: str
+
+
+def _load_centre():
+    row = db.session.execute(db.select(Centre).order_by(Centre.id).limit(1)).scalar()
+    if row is None:
+        config = current_app.config
+        return CentreDetails(config["CENTRE_NAME"], config["CENTRE_ADDRESS"], config["CENTRE_PHONE"],
+                             config["CENTRE_EMAIL"])
+    return CentreDetails(row.name, row.address, row.phone, row.email)
+
+
 def current_centre():
-    """The centre's row, or the configured defaults on a database that has none yet."""
-    if "centre" not in g:
-        try:
-            centre = db.session.execute(db.select(Centre).order_by(Centre.id).limit(1)).scalar()
-        except SQLAlchemyError:
-            # The error page for a database outage still shows who to call.
-            db.session.rollback()
-            centre = None
-        if centre is None:
-            config = current_app.config
-            centre = Centre(
-                name=config["CENTRE_NAME"],
-                address=config["CENTRE_ADDRESS"],
-                phone=config["CENTRE_PHONE"],
-                email=config["CENTRE_EMAIL"],
-            )
-        g.centre = centre
-    return g.centre
+    """The centre's name and contact, or the configured defaults on a database that has none yet."""
+    try:
+        return remember("centre", current_app.config["SQLALCHEMY_DATABASE_URI"], _load_centre)
+    except SQLAlchemyError:
+        # The error page for a database outage still shows who to call.
+        db.session.rollback()
+        config = current_app.config
+        return CentreDetails(config["CENTRE_NAME"], config["CENTRE_ADDRESS"], config["CENTRE_PHONE"],
+                             config["CENTRE_EMAIL"])
+
+
+forget_when_flushed(Centre, "centre")

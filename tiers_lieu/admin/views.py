@@ -12,15 +12,13 @@ from ..accounts import service
 from ..accounts.auth import protect_blueprint
 from ..accounts.forms import EditStaffForm, NewStaffForm, ResetPasswordForm
 from ..accounts.models import Role, User
-from ..booking.availability import booking_rules
+from ..booking.availability import DEFAULT_RULES
 from ..booking.cli import centre_timezone, generate_for_horizon
 from ..booking.forms import BookingRulesForm, ClosureForm
 from ..booking.models import BookingRules, Closure, Location
 from ..booking.service import add_public_holidays
 from ..extensions import db
 
-BOOKING_RULE_FIELDS = ("min_notice_minutes", "horizon_weeks", "change_deadline_minutes",
-                       "max_active_per_contact")
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 protect_blueprint(bp, Role.COORDINATOR)
@@ -110,10 +108,10 @@ def reset_password(user_id):
 
 @bp.route("/rules", methods=["GET", "POST"])
 def booking_rules_page():
-    rules = db.session.execute(db.select(BookingRules).limit(1)).scalar() or booking_rules(db.session)
+    rules = db.session.execute(db.select(BookingRules).limit(1)).scalar() or BookingRules(**DEFAULT_RULES)
     form = BookingRulesForm(obj=rules)
     if form.validate_on_submit():
-        changed = sorted(name for name in BOOKING_RULE_FIELDS if getattr(rules, name) != getattr(form, name).data)
+        changed = sorted(name for name in DEFAULT_RULES if getattr(rules, name) != getattr(form, name).data)
         form.populate_obj(rules)
         db.session.add(rules)
         db.session.flush()

@@ -6,14 +6,33 @@ from itertools import groupby
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
+from ..settings_cache import forget_when_flushed, remember
 from .models import BookingRules, Slot, Topic, slot_topic
+
+
+DEFAULT_RULES = {"min_notice_minutes": 120, "horizon_weeks": 8, "change_deadline_minutes": 0,
+                 "max_active_per_contact": 2}
+
+
+@dataclass(frozen=True)
+class Rules:
+    min_notice_minutes: int
+    horizon_weeks: int
+    change_deadline_minutes: int
+    max_active_per_contact: int
 
 
 def booking_rules(session):
     """The coordinator's booking rules; the defaults until they are first saved."""
-    rules = session.execute(select(BookingRules).limit(1)).scalar()
-    return rules if rules is not None else BookingRules(
-        min_notice_minutes=120, horizon_weeks=8, change_deadline_minutes=0, max_active_per_contact=2)
+
+    def load():
+        row = session.execute(select(BookingRules).limit(1)).scalar()
+        return Rules(**({name: getattr(row, name) for name in DEFAULT_RULES} if row else DEFAULT_RULES))
+
+    return remember("booking_rules", str(session.get_bind().url), load)
+
+
+forget_when_flushed(BookingRules, "booking_rules")
 
 
 @dataclass(frozen=True)
