@@ -1,5 +1,5 @@
 """Read-only JSON for partners: topics and free slots, no personal data."""
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 

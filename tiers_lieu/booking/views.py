@@ -20,7 +20,7 @@ from .codes import format_code, new_request_key, normalise_code, token_for
 from .contact import normalise_email, normalise_phone
 from .forms import NOTE_WARNING, BookingForm, CallbackForm, LookupForm
 from .messages import manage_url
-from .models import CallbackRequest, Slot
+from .models import CallbackRequest
 from .reservations import BookingRefused, Contact, Refusal
 
 bp = Blueprint("booking", __name__)
