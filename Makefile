@@ -37,8 +37,8 @@ bench: setup $(VENV)/.installed-tests
 
 # Extract every translatable string and merge it into each catalogue.
 i18n: $(VENV)/.installed
-	$(BIN)/pybabel extract -F translations/babel.cfg -k lazy_gettext -k _l -o translations/messages.pot --no-location --sort-output -w 100 --project tiers_lieu --ignore-dirs ".* .venv __pycache__" .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete -w 100
+	$(BIN)/pybabel extract -F translations/babel.cfg -k lazy_gettext -k _l -o translations/messages.pot --no-location --sort-output --no-wrap --project tiers_lieu --ignore-dirs ".* .venv __pycache__" .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 	$(BIN)/python translations/fill_english.py translations/en/LC_MESSAGES/messages.po
 
 # Create a migration after changing models: make migrate MESSAGE="what changed"

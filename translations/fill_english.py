@@ -23,7 +23,7 @@ def fill(path):
             message.string = message.id
             filled += 1
     with open(path, "wb") as handle:
-        write_po(handle, catalog, width=100, omit_header=False, sort_output=True)
+        write_po(handle, catalog, width=0, omit_header=False, sort_output=True)
     print(f"{path}: {filled} entries filled with their English source")
 
 
