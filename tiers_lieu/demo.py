@@ -11,6 +11,7 @@ from .accounts.models import Role, User
 from .accounts.service import create_user, find_by_email
 from .admin.models import Centre
 from .booking.demo import demo_booking, demo_bookings
+from .desk.lists import ensure_default_lists
 from .extensions import db
 
 DEMO_PASSWORD = "tournesol-violet-demo"
@@ -40,7 +41,11 @@ def demo_staff():
             create_user(email, name, DEMO_PASSWORD, role=role, language=language)
 
 
-DEMO_STEPS = [demo_centre, demo_staff, demo_booking, demo_bookings]
+def demo_lists():
+    ensure_default_lists(db.session)
+
+
+DEMO_STEPS = [demo_centre, demo_staff, demo_booking, demo_bookings, demo_lists]
 
 
 def load_demo():
@@ -63,3 +68,10 @@ def demo(if_empty):
         return
     load_demo()
     click.echo(f"Demo loaded. Staff log in with the password '{DEMO_PASSWORD}'.")
+
+
+@seed.command("lists")
+def lists():
+    """Fill empty lists of needs and referral targets with the national report's usual entries."""
+    ensure_default_lists(db.session)
+    click.echo("Needs and referral targets are ready.")

@@ -5,3 +5,5 @@ from .audit import AuditEvent  # noqa: F401
 from .booking.models import (Booking, BookingRules, CallbackRequest, Closure, Location,  # noqa: F401
                              OpeningRule, Procedure, Slot, Topic)
 from .notify.models import DeliveryAttempt, OutboxMessage  # noqa: F401
+from .desk.models import (Attendee, HelpSession, Need, QueueTicket, ReferralTarget,  # noqa: F401
+                          Resident)

@@ -160,8 +160,11 @@ class Closure(db.Model):
     reason: Mapped[str] = mapped_column(String(160), default="")
     # None closes the whole centre.
     location_id: Mapped[Optional[int]] = mapped_column(ForeignKey("location.id"), index=True)
+    # Set for a facilitator's absence: only that facilitator's slots are closed.
+    facilitator_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id"), index=True)
 
     location: Mapped[Optional[Location]] = relationship()
+    facilitator = relationship("User")
 
 
 class Slot(db.Model):
@@ -263,9 +266,16 @@ class Booking(db.Model):
     cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # Sent with the booking form, so that a double submission books once.
     request_key: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    # Set when a member of staff booked for the resident (at the desk, on the phone).
+    booked_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    resident_id: Mapped[Optional[int]] = mapped_column(ForeignKey("resident.id", ondelete="SET NULL"), index=True)
+    checked_in_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Why the centre cancelled, told to the resident; never personal.
+    cancel_reason: Mapped[Optional[str]] = mapped_column(String(160))
 
     slot: Mapped[Slot] = relationship(back_populates="bookings")
     topic: Mapped[Topic] = relationship()
+    resident = relationship("Resident")
 
     @property
     def status_enum(self):
@@ -291,6 +301,8 @@ class BookingRules(db.Model):
     # 0: residents may cancel or move until the slot starts.
     change_deadline_minutes: Mapped[int] = mapped_column(default=0)
     max_active_per_contact: Mapped[int] = mapped_column(default=2)
+    # A booked resident who checks in later than this after the start joins the walk-in queue.
+    late_grace_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
 
 
 class CallbackRequest(db.Model):

@@ -46,7 +46,8 @@ def rule_spec(rule):
 
 def closure_spec(closure):
     return ClosureSpec(
-        start_date=closure.start_date, end_date=closure.end_date, location_id=closure.location_id
+        start_date=closure.start_date, end_date=closure.end_date, location_id=closure.location_id,
+        facilitator_id=closure.facilitator_id,
     )
 
 
@@ -193,7 +194,7 @@ def add_public_holidays(session, year):
     whole_centre = [
         closure_spec(closure)
         for closure in load_closures(session, date(year, 1, 1), date(year, 12, 31))
-        if closure.location_id is None
+        if closure.location_id is None and closure.facilitator_id is None
     ]
     created = [
         Closure(start_date=day, end_date=day, reason=name)

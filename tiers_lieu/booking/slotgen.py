@@ -39,17 +39,19 @@ class RuleSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class ClosureSpec:
-    """Days (both ends included) with no slot, for the whole centre or for one place."""
+    """Days (both ends included) with no slot: for the whole centre, one place or one facilitator."""
 
     start_date: date
     end_date: date
-    location_id: Optional[int] = None  # None: the whole centre
+    location_id: Optional[int] = None  # None: every place
+    facilitator_id: Optional[int] = None  # set: that facilitator's absence only
 
-    def closes(self, day, location_id):
-        """Tell whether this closure removes the slots of this place on this day."""
+    def closes(self, day, location_id, facilitator_id=None):
+        """Tell whether this closure removes the slots of this place (and facilitator) on this day."""
         return (
             self.start_date <= day <= self.end_date
             and (self.location_id is None or self.location_id == location_id)
+            and (self.facilitator_id is None or self.facilitator_id == facilitator_id)
         )
 
 
@@ -80,7 +82,7 @@ def generate_slots(rules: Iterable[RuleSpec], closures: Iterable[ClosureSpec], s
     day = start
     while day <= end:
         for rule in rules:
-            if rule.applies_on(day) and not any(c.closes(day, rule.location_id) for c in closures):
+            if rule.applies_on(day) and not any(c.closes(day, rule.location_id, rule.facilitator_id) for c in closures):
                 specs.extend(slots_of_day(rule, day, tz))
         day += timedelta(days=1)
     return sorted(specs, key=lambda spec: (spec.starts_at, spec.rule_id))
