@@ -56,3 +56,7 @@ def callback_handled(request_id):
     else:
         flash(_("A colleague already handled this request."), "info")
     return redirect(url_for("desk.callbacks"))
+
+
+# The desk's other pages register on the same blueprint.
+from . import hours, resident_views, session_views  # noqa: E402,F401
