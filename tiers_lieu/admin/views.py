@@ -182,3 +182,7 @@ def delete_closure(closure_id):
     flash(_("The closure is removed; its slots are offered again."), "success")
     resync_slots()
     return redirect(url_for("admin.closures"))
+
+
+# The other set-up pages register on the same blueprint.
+from . import audit_log, hours, setup  # noqa: E402,F401

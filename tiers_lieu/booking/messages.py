@@ -21,6 +21,7 @@ class Kind(str, enum.Enum):
     CHANGE = "change"
     CANCELLATION = "cancellation"
     REMINDER = "reminder"
+    CANCELLED_BY_CENTRE = "cancelled_by_centre"
 
 
 SUBJECTS = {
@@ -28,6 +29,7 @@ SUBJECTS = {
     Kind.CHANGE: _l("Your appointment is moved to %(when)s"),
     Kind.CANCELLATION: _l("Your appointment on %(when)s is cancelled"),
     Kind.REMINDER: _l("Reminder: your appointment tomorrow, %(when)s"),
+    Kind.CANCELLED_BY_CENTRE: _l("We had to cancel your appointment on %(when)s"),
 }
 
 

@@ -253,3 +253,28 @@ def find_by_code(session, code, contact_phone=None, contact_email=None):
     if (contact_phone and booking.phone == contact_phone) or (contact_email and booking.email == contact_email):
         return booking
     return None
+
+
+def cancel_for_removed_slot(session, booking, *, reason, now=None):
+    """Cancel, on the centre's side, a booking whose slot the opening hours no longer offer; commit.
+
+    The seat is given back and the resident is told why, in their language. Return the booking,
+    or None when it was no longer active (a colleague or the resident cancelled it meanwhile).
+    """
+    now = now or utcnow()
+    result = session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status.in_(ACTIVE_STATUSES))
+        .values(status=BookingStatus.CANCELLED_BY_CENTRE.value, cancelled_at=now, updated_at=now,
+                cancel_reason=reason[:160])
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        return None
+    release_seat(session, booking.slot_id)
+    session.refresh(booking)
+    messages.queue_for(session, booking, messages.Kind.CANCELLED_BY_CENTRE)
+    audit.record("booking.cancel_by_centre", booking, slot_id=booking.slot_id, cause="opening_hours")
+    session.commit()
+    return booking
