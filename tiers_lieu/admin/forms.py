@@ -142,9 +142,14 @@ class OpeningRuleForm(BaseForm):
         if field.data > minutes:
             raise ValidationError(_l("A slot cannot be longer than the opening (%(num)d minutes).", num=minutes))
 
-    def validate_workshop_title(self, field):
-        if (self.capacity.data or 1) > 1 and not field.data:
-            raise ValidationError(_l("A workshop with several seats needs a title."))
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        # Here rather than inline: the field's Optional() validator stops its chain when it is empty.
+        if (self.capacity.data or 1) > 1 and not self.workshop_title.data:
+            self.workshop_title.errors = [*self.workshop_title.errors,
+                                          _l("A workshop with several seats needs a title.")]
+            valid = False
+        return valid
 
     def validate_topics(self, field):
         if not field.data:

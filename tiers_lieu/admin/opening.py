@@ -87,12 +87,13 @@ def form_to_rule(form, rule, facilitator_id):
 def save_rule(rule, form, facilitator_id):
     """Save the opening rule from the form, audit it, and resync; return the cancelled bookings."""
     is_new = rule.id is None
+    with db.session.no_autoflush:
+        changed = form_to_rule(form, rule, facilitator_id)
+    if not changed and not is_new:
+        return []
     if is_new:
         rule.active = True
         db.session.add(rule)
-    changed = form_to_rule(form, rule, facilitator_id)
-    if not changed and not is_new:
-        return None
     db.session.flush()
     audit.record("settings.opening_rule_add" if is_new else "settings.opening_rule_edit", rule,
                  fields=sorted(changed))
