@@ -153,7 +153,8 @@ def closures():
         return redirect(url_for("admin.closures"))
     today = datetime.now(centre_timezone()).date()
     upcoming = db.session.execute(
-        db.select(Closure).where(Closure.end_date >= today)
+        # Facilitators' absences are listed with the opening hours.
+        db.select(Closure).where(Closure.end_date >= today, Closure.facilitator_id.is_(None))
         .options(selectinload(Closure.location)).order_by(Closure.start_date)
     ).scalars().all()
     return render_template("admin/closures.html", form=form, closures=upcoming, year=today.year)
