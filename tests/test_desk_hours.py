@@ -6,7 +6,7 @@ import pytest
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.audit import AuditEvent
 from tiers_lieu.booking.cli import generate_for_horizon
-from tiers_lieu.booking.models import Booking, BookingStatus, Closure, Location, OpeningRule, Slot, Topic
+from tiers_lieu.booking.models import BookingStatus, Closure, Location, OpeningRule, Slot, Topic
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage
 

@@ -75,7 +75,8 @@ def rule_page(rule):
     return render_template("admin/hours_rule.html", form=form, rule=rule,
                            action=url_for("admin.hours_rule_edit", rule_id=rule.id) if rule.id
                            else url_for("admin.hours_rule_new"),
-                           back=url_for("admin.hours"), choose_facilitator=True)
+                           back=url_for("admin.hours"), back_label=_("Opening hours and absences"),
+                           choose_facilitator=True)
 
 
 @bp.route("/hours/<int:rule_id>/active", methods=["POST"])

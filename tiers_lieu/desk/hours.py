@@ -66,7 +66,7 @@ def rule_page(rule):
     return render_template("desk/hours/rule.html", form=form, rule=rule,
                            action=url_for("desk.hours_rule_edit", rule_id=rule.id) if rule.id
                            else url_for("desk.hours_rule_new"),
-                           back=url_for("desk.hours"), choose_facilitator=False)
+                           back=url_for("desk.hours"), back_label=_("My opening hours"), choose_facilitator=False)
 
 
 @bp.route("/hours/<int:rule_id>/active", methods=["POST"])
