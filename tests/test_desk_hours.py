@@ -204,3 +204,18 @@ def test_bad_absences_are_explained(client, facilitator, data, field):
 
 def test_the_desk_hours_need_a_login(client):
     assert client.get("/desk/hours").status_code == 302
+
+
+def test_one_cannot_hold_two_openings_at_once(client, facilitator, place):
+    topic, location = place
+    day = day_ahead()
+    rule = own_rule(facilitator, topic, location, day)
+    response = submit(client, "/desk/hours/new", rule_form(topic, location, day, start_time="09:30",
+                                                           end_time="11:00"))
+    assert response.status_code == 200 and 'id="start_time-error"' in response.page
+    assert "09:00" in response.page and "10:00" in response.page
+    assert db.session.execute(db.select(db.func.count(OpeningRule.id))).scalar_one() == 1
+    # Right after it, or the same rule edited, is fine.
+    assert submit(client, "/desk/hours/new", rule_form(topic, location, day, start_time="10:00",
+                                                       end_time="11:00")).status_code == 302
+    assert submit(client, f"/desk/hours/{rule.id}", rule_form(topic, location, day, end_time="09:30")).status_code == 302

@@ -67,7 +67,7 @@ def rule_page(rule):
         form.facilitator.data = rule.facilitator_id or 0
         form.location.data = rule.location_id
     opening.fill_rule_choices(form, rule if rule.id else None, opening.active_staff())
-    if form.validate_on_submit():
+    if form.validate_on_submit() and opening.check_overlap(rule, form, form.facilitator.data or None):
         cancelled = opening.save_rule(rule, form, form.facilitator.data or None)
         flash(_("The opening hours are saved; the slots follow."), "success")
         say_cancelled(cancelled)

@@ -84,6 +84,40 @@ def form_to_rule(form, rule, facilitator_id):
     return changed
 
 
+def overlapping_rule(rule, form, facilitator_id):
+    """Another active opening of the same facilitator at the same time of the same weekday, if any.
+
+    One person cannot hold two desks at once; openings without a facilitator may overlap.
+    """
+    if not facilitator_id:
+        return None
+    query = select(OpeningRule).where(
+        OpeningRule.active.is_(True),
+        OpeningRule.facilitator_id == facilitator_id,
+        OpeningRule.weekday == form.weekday.data,
+        OpeningRule.start_time < form.end_time.data,
+        OpeningRule.end_time > form.start_time.data,
+        (OpeningRule.valid_until.is_(None)) | (OpeningRule.valid_until >= form.valid_from.data),
+    )
+    if form.valid_until.data:
+        query = query.where(OpeningRule.valid_from <= form.valid_until.data)
+    if rule.id is not None:
+        query = query.where(OpeningRule.id != rule.id)
+    return db.session.execute(query.order_by(OpeningRule.start_time).limit(1)).scalar()
+
+
+def check_overlap(rule, form, facilitator_id):
+    """Put an error on the form when the opening clashes with another; say whether it is free."""
+    other = overlapping_rule(rule, form, facilitator_id)
+    if other is None:
+        return True
+    form.start_time.errors = [*form.start_time.errors, _l(
+        "This facilitator already has opening hours from %(start)s to %(end)s that day. "
+        "Change the times, or deactivate the other opening first.",
+        start=other.start_time.strftime("%H:%M"), end=other.end_time.strftime("%H:%M"))]
+    return False
+
+
 def save_rule(rule, form, facilitator_id):
     """Save the opening rule from the form, audit it, and resync; return the cancelled bookings."""
     is_new = rule.id is None

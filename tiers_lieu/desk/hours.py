@@ -57,8 +57,8 @@ def rule_page(rule):
         form.topics.data = [topic.id for topic in rule.topics]
         form.location.data = rule.location_id
     opening.fill_rule_choices(form, rule if rule.id else None)
-    if form.validate_on_submit():
-        facilitator_id = rule.facilitator_id if rule.id else current_user.id
+    facilitator_id = rule.facilitator_id if rule.id else current_user.id
+    if form.validate_on_submit() and opening.check_overlap(rule, form, facilitator_id):
         cancelled = opening.save_rule(rule, form, facilitator_id)
         flash(_("The opening hours are saved; the slots follow."), "success")
         say_cancelled(cancelled)
