@@ -11,7 +11,7 @@ from .models import BookingRules, Slot, Topic, slot_topic
 
 
 DEFAULT_RULES = {"min_notice_minutes": 120, "horizon_weeks": 8, "change_deadline_minutes": 0,
-                 "max_active_per_contact": 2}
+                 "max_active_per_contact": 2, "late_grace_minutes": 10}
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class Rules:
     horizon_weeks: int
     change_deadline_minutes: int
     max_active_per_contact: int
+    late_grace_minutes: int = 10  # a booked resident later than this joins the walk-in queue
 
 
 def booking_rules(session):

@@ -20,6 +20,7 @@ class Kind(str, enum.Enum):
     CONFIRMATION = "confirmation"
     CHANGE = "change"
     CANCELLATION = "cancellation"
+    CENTRE_CANCELLATION = "centre_cancellation"
     REMINDER = "reminder"
 
 
@@ -27,6 +28,7 @@ SUBJECTS = {
     Kind.CONFIRMATION: _l("Your appointment on %(when)s"),
     Kind.CHANGE: _l("Your appointment is moved to %(when)s"),
     Kind.CANCELLATION: _l("Your appointment on %(when)s is cancelled"),
+    Kind.CENTRE_CANCELLATION: _l("We have to cancel your appointment on %(when)s"),
     Kind.REMINDER: _l("Reminder: your appointment tomorrow, %(when)s"),
 }
 

@@ -170,8 +170,11 @@ def check_changeable(booking, rules, now):
         raise BookingRefused(Refusal.TOO_LATE_TO_CHANGE, booking.slot)
 
 
-def cancel(session, booking, *, rules, by_centre=False, now=None):
-    """Cancel the booking and free its seat at once; a second click changes nothing."""
+def cancel(session, booking, *, rules, by_centre=False, reason=None, now=None):
+    """Cancel the booking and free its seat at once; a second click changes nothing.
+
+    The centre may cancel at any time, with a reason told to the resident in its own message.
+    """
     now = now or utcnow()
     if not by_centre:
         check_changeable(booking, rules, now)
@@ -179,7 +182,8 @@ def cancel(session, booking, *, rules, by_centre=False, now=None):
     result = session.execute(
         update(Booking)
         .where(Booking.id == booking.id, Booking.status.in_(ACTIVE_STATUSES))
-        .values(status=status.value, cancelled_at=now, updated_at=now)
+        .values(status=status.value, cancelled_at=now, updated_at=now,
+                cancel_reason=(reason or None) if by_centre else None)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -188,7 +192,8 @@ def cancel(session, booking, *, rules, by_centre=False, now=None):
     release_seat(session, booking.slot_id)
     flag_callback_matches(session, booking.slot_id, booking.topic_id, now)
     session.refresh(booking)
-    messages.queue_for(session, booking, messages.Kind.CANCELLATION)
+    messages.queue_for(session, booking,
+                       messages.Kind.CENTRE_CANCELLATION if by_centre else messages.Kind.CANCELLATION)
     if by_centre:
         audit.record("booking.cancel_by_centre", booking)
     session.commit()
