@@ -19,7 +19,7 @@ from . import queue
 from .models import Attendee, HelpSession
 
 # A day further than this from today is surely a typing mistake.
-FARTHEST_DAY = timedelta(days=3 * 366)
+FARTHEST_DAY = timedelta(days=10 * 366)
 
 
 class AgendaRefusal(enum.Enum):
