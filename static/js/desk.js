@@ -11,6 +11,14 @@
     if (field.type === "hidden" || field.type === "submit" || field.type === "button") { return false; }
     if (field.type === "checkbox" || field.type === "radio") { return field.checked !== field.defaultChecked; }
     if (field.tagName === "SELECT") {
+      if (!field.multiple) {
+        // Without a `selected` attribute, a single select starts on its first option.
+        var initial = 0;
+        for (var j = 0; j < field.options.length; j++) {
+          if (field.options[j].defaultSelected) { initial = j; break; }
+        }
+        return field.selectedIndex !== initial;
+      }
       for (var i = 0; i < field.options.length; i++) {
         if (field.options[i].selected !== field.options[i].defaultSelected) { return true; }
       }
