@@ -5,17 +5,10 @@
   var done = document.querySelector("[data-kiosk-home]");
   var home = done ? done.getAttribute("data-kiosk-home") : window.location.pathname;
   var seconds = done ? parseInt(done.getAttribute("data-idle-seconds"), 10) : 45;
-  var onStartPage = !done;
   var timer = null;
 
   function goHome() {
-    if (onStartPage) {
-      // On the start page, only clear what someone left typed.
-      var fields = document.querySelectorAll("input[type=text], input:not([type])");
-      for (var i = 0; i < fields.length; i++) { fields[i].value = ""; }
-      if (document.activeElement) { document.activeElement.blur(); }
-      return;
-    }
+    // Also on the start page: what someone left typed goes, and the form gets a fresh token.
     window.location.replace(home);
   }
 
