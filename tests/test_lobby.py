@@ -9,7 +9,7 @@ from tiers_lieu.booking.models import Booking, BookingStatus
 from tiers_lieu.demo import load_demo
 from tiers_lieu.desk import queue
 from tiers_lieu.desk.demo import TODAY, WALK_INS
-from tiers_lieu.desk.models import QueueTicket, TicketStatus
+from tiers_lieu.desk.models import QueueTicket
 from tiers_lieu.extensions import db
 
 from .booking_helpers import make_topic
