@@ -347,3 +347,25 @@ def test_the_day_view_makes_a_fixed_number_of_queries(client, staff, make_slot, 
     many = count_statements(client, "/desk/?day=2030-07-02")
     assert few == many, (few, many)
     assert many <= 20
+
+
+# --- the demo's day ----------------------------------------------------------------------------
+
+def test_the_demo_brings_a_living_day_once(app, near_midnight):
+    from tiers_lieu.demo import load_demo
+
+    load_demo()
+    load_demo()
+    day = datetime.now(PARIS).date()
+    start, end = agenda.day_bounds(day, PARIS)
+    statuses = db.session.execute(
+        db.select(Booking.status).join(Slot).where(Slot.starts_at >= start, Slot.starts_at < end,
+                                                   Booking.booked_by_id.is_not(None))).scalars().all()
+    assert statuses.count("checked_in") == 2 and statuses.count("no_show") == 1
+    assert "booked" in statuses
+    waiting = queue.waiting(db.session, day)
+    assert [ticket.label for ticket in waiting] == ["A-001", "A-002"]
+    seats = db.session.execute(db.select(db.func.sum(Slot.seats_taken))).scalar_one()
+    holding = db.session.execute(db.select(db.func.count(Booking.id)).where(
+        Booking.status.in_(["booked", "checked_in", "seen"]))).scalar_one()
+    assert seats == holding
