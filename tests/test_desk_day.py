@@ -147,6 +147,8 @@ def test_the_fragment_holds_the_agenda_and_the_queue_only(client, staff, desk_sl
     fragment = client.get("/desk/day/fragment").page
     assert "Samir" in fragment and 'id="desk-agenda"' in fragment and 'id="desk-queue"' in fragment
     assert "<html" not in fragment
+    assert client.get("/desk/day/fragment?day=nonsense").status_code == 200
+    assert "We could not read the date" not in client.get("/desk/").page
     page = client.get("/desk/").page
     assert 'data-fragment-url="/desk/day/fragment' in page and "js/desk.js" in page
     assert "Refresh" in page or "Actualiser" in page

@@ -38,7 +38,7 @@ def index():
 @bp.route("/day/fragment")
 def day_fragment():
     """The agenda and the queue alone, for the page to refresh itself (static/js/desk.js)."""
-    view = day_from_request()
+    view = day_from_request(quiet=True)
     return render_template("desk/_day_parts.html", **day_context(view))
 
 
@@ -102,17 +102,20 @@ def positive_int(text):
     return int(text) if text and text.isdigit() and len(text) < 10 else None
 
 
-def day_from_request(source=None):
-    """Read ?day=, ?facilitator=, ?place= (or the same hidden fields of a form)."""
+def day_from_request(source=None, quiet=False):
+    """Read ?day=, ?facilitator=, ?place= (or the same hidden fields of a form).
+
+    A date that cannot be read means today, with a message unless `quiet` (the refreshed parts).
+    """
     source = source if source is not None else request.args
     today = today_local()
     day = today
     raw = source.get("day")
     if raw:
         day = agenda.parse_day(raw, today)
-        if day is None:
+        if day is None and not quiet:
             flash(_("We could not read the date “%(date)s”. Here is today.", date=raw[:20]), "error")
-            day = today
+        day = day or today
     return DayView(day=day, today=today, facilitator_id=positive_int(source.get("facilitator")),
                    location_id=positive_int(source.get("place")))
 
