@@ -1,7 +1,7 @@
 """Run every benchmark: `make bench` or `python -m bench`."""
-from . import booking, foundation
+from . import booking, desk, foundation
 
-BENCHMARKS = [foundation, booking]
+BENCHMARKS = [foundation, booking, desk]
 
 if __name__ == "__main__":
     for benchmark in BENCHMARKS:

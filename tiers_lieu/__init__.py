@@ -70,10 +70,11 @@ def register_blueprints(app):
     from .booking.api import bp as api
     from .booking.views import bp as booking
     from .core.views import bp as core
+    from .desk.lobby import bp as lobby
     from .desk.views import bp as desk
     from .stats.views import bp as stats
 
-    for blueprint in (core, booking, api, accounts, desk, stats, admin):
+    for blueprint in (core, booking, api, accounts, desk, lobby, stats, admin):
         app.register_blueprint(blueprint)
 
 

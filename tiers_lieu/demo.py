@@ -11,6 +11,7 @@ from .accounts.models import Role, User
 from .accounts.service import create_user, find_by_email
 from .admin.models import Centre
 from .booking.demo import demo_booking, demo_bookings
+from .desk.demo import demo_today
 from .desk.lists import ensure_default_lists
 from .extensions import db
 
@@ -45,7 +46,7 @@ def demo_lists():
     ensure_default_lists(db.session)
 
 
-DEMO_STEPS = [demo_centre, demo_staff, demo_booking, demo_bookings, demo_lists]
+DEMO_STEPS = [demo_centre, demo_staff, demo_booking, demo_bookings, demo_lists, demo_today]
 
 
 def load_demo():

@@ -20,6 +20,7 @@ class Rules:
     horizon_weeks: int
     change_deadline_minutes: int
     max_active_per_contact: int
+    late_grace_minutes: int = 10  # a booked resident later than this joins the walk-in queue
 
 
 def booking_rules(session):
@@ -27,7 +28,9 @@ def booking_rules(session):
 
     def load():
         row = session.execute(select(BookingRules).limit(1)).scalar()
-        return Rules(**({name: getattr(row, name) for name in DEFAULT_RULES} if row else DEFAULT_RULES))
+        if row is None:
+            return Rules(**DEFAULT_RULES)
+        return Rules(**{name: getattr(row, name) for name in DEFAULT_RULES}, late_grace_minutes=row.late_grace_minutes)
 
     return remember("booking_rules", str(session.get_bind().url), load)
 

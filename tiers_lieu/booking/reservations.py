@@ -170,16 +170,21 @@ def check_changeable(booking, rules, now):
         raise BookingRefused(Refusal.TOO_LATE_TO_CHANGE, booking.slot)
 
 
-def cancel(session, booking, *, rules, by_centre=False, now=None):
-    """Cancel the booking and free its seat at once; a second click changes nothing."""
+def cancel(session, booking, *, rules, by_centre=False, by_staff=False, reason=None, now=None):
+    """Cancel the booking and free its seat at once; a second click changes nothing.
+
+    Staff may cancel at any time, for the resident or for the centre, with a reason told to the
+    resident in the message.
+    """
     now = now or utcnow()
-    if not by_centre:
+    if not (by_centre or by_staff):
         check_changeable(booking, rules, now)
     status = BookingStatus.CANCELLED_BY_CENTRE if by_centre else BookingStatus.CANCELLED_BY_RESIDENT
     result = session.execute(
         update(Booking)
         .where(Booking.id == booking.id, Booking.status.in_(ACTIVE_STATUSES))
-        .values(status=status.value, cancelled_at=now, updated_at=now)
+        .values(status=status.value, cancelled_at=now, updated_at=now,
+                cancel_reason=reason or None)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -188,9 +193,10 @@ def cancel(session, booking, *, rules, by_centre=False, now=None):
     release_seat(session, booking.slot_id)
     flag_callback_matches(session, booking.slot_id, booking.topic_id, now)
     session.refresh(booking)
-    messages.queue_for(session, booking, messages.Kind.CANCELLATION)
-    if by_centre:
-        audit.record("booking.cancel_by_centre", booking)
+    messages.queue_for(session, booking,
+                       messages.Kind.CANCELLED_BY_CENTRE if by_centre else messages.Kind.CANCELLATION)
+    if by_centre or by_staff:
+        audit.record("booking.cancel_by_centre" if by_centre else "booking.cancel_for_resident", booking)
     session.commit()
     return booking
 

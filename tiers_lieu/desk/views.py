@@ -1,17 +1,28 @@
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Optional
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..accounts.auth import protect_blueprint
-from ..accounts.models import Role
+from ..accounts.models import Role, User
+from ..booking.availability import booking_rules
+from ..booking.cli import centre_timezone
 from ..booking.contact import display_phone
 from ..booking.forms import moment_choices
-from ..booking.models import CallbackRequest, Slot
+from ..booking.models import BookingStatus, CallbackRequest, Location, Slot, Topic
+from ..core.forms import refill_on_expired_csrf, submitted_and_valid
 from ..database import utcnow
 from ..extensions import db
+from . import agenda, queue
+from .forms import CallNextForm, CancelForm, WalkInForm
+from .models import QueueTicket, TicketSource, TicketStatus
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 protect_blueprint(bp, Role.FACILITATOR)
@@ -19,10 +30,16 @@ protect_blueprint(bp, Role.FACILITATOR)
 
 @bp.route("/")
 def index():
-    waiting = db.session.execute(
-        select(db.func.count(CallbackRequest.id)).where(CallbackRequest.handled_at.is_(None))
-    ).scalar_one()
-    return render_template("desk/index.html", now=utcnow(), callbacks_waiting=waiting)
+    """The day at the desk: the slots and their bookings, the walk-in queue, call-back requests."""
+    view = day_from_request()
+    return render_template("desk/day.html", **day_context(view))
+
+
+@bp.route("/day/fragment")
+def day_fragment():
+    """The agenda and the queue alone, for the page to refresh itself (static/js/desk.js)."""
+    view = day_from_request(quiet=True)
+    return render_template("desk/_day_parts.html", **day_context(view))
 
 
 @bp.route("/callbacks")
@@ -55,7 +72,229 @@ def callback_handled(request_id):
         flash(_("The request of %(name)s is marked as handled.", name=callback.first_name), "success")
     else:
         flash(_("A colleague already handled this request."), "info")
+    if request.form.get("back") == "day":
+        return redirect(back_to_day())
     return redirect(url_for("desk.callbacks"))
+
+
+# --- the day -------------------------------------------------------------------------------
+
+@dataclass
+class DayView:
+    """What the day view shows: the day, its filters, and whether the asked day was understood."""
+
+    day: date
+    today: date
+    facilitator_id: Optional[int] = None
+    location_id: Optional[int] = None
+
+    def args(self, **overrides):
+        values = {"day": self.day.isoformat(), "facilitator": self.facilitator_id, "place": self.location_id}
+        values.update(overrides)
+        return {key: value for key, value in values.items() if value}
+
+
+def today_local():
+    return datetime.now(centre_timezone()).date()
+
+
+def positive_int(text):
+    return int(text) if text and text.isdigit() and len(text) < 10 else None
+
+
+def day_from_request(source=None, quiet=False):
+    """Read ?day=, ?facilitator=, ?place= (or the same hidden fields of a form).
+
+    A date that cannot be read means today, with a message unless `quiet` (the refreshed parts).
+    """
+    source = source if source is not None else request.args
+    today = today_local()
+    day = today
+    raw = source.get("day")
+    if raw:
+        day = agenda.parse_day(raw, today)
+        if day is None and not quiet:
+            flash(_("We could not read the date “%(date)s”. Here is today.", date=raw[:20]), "error")
+        day = day or today
+    return DayView(day=day, today=today, facilitator_id=positive_int(source.get("facilitator")),
+                   location_id=positive_int(source.get("place")))
+
+
+def back_to_day():
+    """The day view a desk form was sent from, with its filters."""
+    return url_for("desk.index", **day_from_request(request.form).args())
+
+
+def day_context(view):
+    """Everything the day view and its refreshed parts show, in a fixed number of queries."""
+    tz = centre_timezone()
+    now = utcnow()
+    rules = booking_rules(db.session)
+    day_agenda = agenda.day_agenda(db.session, view.day, tz, view.facilitator_id, view.location_id)
+    callbacks = db.session.execute(
+        select(CallbackRequest)
+        .where(CallbackRequest.handled_at.is_(None))
+        .options(selectinload(CallbackRequest.topic),
+                 selectinload(CallbackRequest.matched_slot).selectinload(Slot.location))
+        .order_by(CallbackRequest.created_at)
+    ).scalars().all()
+    topics = db.session.execute(select(Topic).where(Topic.active.is_(True)).order_by(Topic.position)).scalars().all()
+    return {
+        "view": view,
+        "agenda": day_agenda,
+        "now": now,
+        "rules": rules,
+        "waiting": queue.with_waiting_times(queue.waiting(db.session, view.day), now),
+        "called": queue.called(db.session, view.day),
+        "callbacks": callbacks,
+        "moments": {choice.value: choice.label for choice in moment_choices()},
+        "display_phone": display_phone,
+        "facilitators": db.session.execute(
+            select(User).where(User.active.is_(True)).order_by(User.display_name)).scalars().all(),
+        "locations": db.session.execute(
+            select(Location).where(Location.active.is_(True)).order_by(Location.position, Location.name)
+        ).scalars().all(),
+        "walk_in_form": WalkInForm(topics, formdata=None),
+        "call_form": CallNextForm(formdata=None, desk=session.get("desk_label", "")),
+        "statuses": BookingStatus,
+        "ticket_statuses": TicketStatus,
+        "is_today": view.day == view.today,
+        "late_grace": rules.late_grace_minutes,
+        "one_day": timedelta(days=1),
+    }
+
+
+AGENDA_REFUSALS = {
+    agenda.AgendaRefusal.NOT_TODAY: _l("This appointment is not today: only today's appointments can be "
+                                       "checked in."),
+    agenda.AgendaRefusal.CANCELLED: _l("This appointment is cancelled: nothing was changed. If the person "
+                                       "is here, give them a walk-in ticket."),
+    agenda.AgendaRefusal.ALREADY_ARRIVED: _l("This person is already checked in."),
+    agenda.AgendaRefusal.NOT_STARTED: _l("This appointment has not started yet: a no-show can only be "
+                                         "marked once it has begun."),
+    agenda.AgendaRefusal.NOT_EXPECTED: _l("This appointment is no longer expected (arrived, seen or "
+                                          "cancelled): nothing was changed."),
+    agenda.AgendaRefusal.NO_SEAT: _l("The seat of this appointment was given to someone else meanwhile. "
+                                     "Give the person a walk-in ticket."),
+}
+
+QUEUE_REFUSALS = {
+    queue.QueueRefusal.NOT_TODAY: _l("This ticket is not from today."),
+    queue.QueueRefusal.NOT_CALLED: _l("Call this ticket before marking it as served."),
+    queue.QueueRefusal.CLOSED: _l("This ticket is already closed: nothing was changed."),
+}
+
+
+def booking_or_404(booking_id):
+    return agenda.load_booking(db.session, booking_id) or abort(404)
+
+
+def day_of(booking):
+    return agenda.local_day(booking.slot.starts_at, centre_timezone())
+
+
+@bp.route("/bookings/<int:booking_id>/arrived", methods=["POST"])
+def booking_arrived(booking_id):
+    booking = booking_or_404(booking_id)
+    try:
+        ticket = agenda.check_in(db.session, booking, rules=booking_rules(db.session), tz=centre_timezone())
+    except agenda.AgendaRefused as refusal:
+        flash(AGENDA_REFUSALS[refusal.reason], "error")
+        return redirect(back_to_day())
+    if ticket is None:
+        flash(_("%(name)s has arrived.", name=booking.first_name), "success")
+    else:
+        flash(_("%(name)s has arrived more than %(minutes)d minutes late and joins the walk-in queue with "
+                "ticket %(ticket)s.", name=booking.first_name, minutes=booking_rules(db.session).late_grace_minutes,
+                ticket=ticket.label), "info")
+    return redirect(back_to_day())
+
+
+@bp.route("/bookings/<int:booking_id>/no-show", methods=["POST"])
+def booking_no_show(booking_id):
+    booking = booking_or_404(booking_id)
+    try:
+        agenda.mark_no_show(db.session, booking, tz=centre_timezone())
+    except agenda.AgendaRefused as refusal:
+        flash(AGENDA_REFUSALS[refusal.reason], "error")
+        return redirect(back_to_day())
+    flash(_("%(name)s is marked as not come. If they arrive after all, press “Arrived”.",
+            name=booking.first_name), "success")
+    return redirect(back_to_day())
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@refill_on_expired_csrf
+def booking_cancel(booking_id):
+    """Cancel on the resident's behalf, with a reason they are told in their message."""
+    booking = booking_or_404(booking_id)
+    view = day_from_request(request.form if request.method == "POST" else request.args)
+    form = CancelForm()
+    if booking.status_enum not in (BookingStatus.BOOKED, BookingStatus.CHECKED_IN):
+        flash(AGENDA_REFUSALS[agenda.AgendaRefusal.CANCELLED if booking.status.startswith("cancelled")
+                              else agenda.AgendaRefusal.NOT_EXPECTED], "error")
+        return redirect(url_for("desk.index", **view.args(day=day_of(booking).isoformat())))
+    if submitted_and_valid(form):
+        try:
+            agenda.cancel_for_resident(db.session, booking, reason=form.reason.data,
+                                       by_centre=form.asked_by.data == "centre", rules=booking_rules(db.session))
+        except agenda.AgendaRefused as refusal:
+            flash(AGENDA_REFUSALS[refusal.reason], "error")
+        else:
+            flash(_("The appointment of %(name)s is cancelled; we are sending them a message.",
+                    name=booking.first_name), "success")
+        return redirect(url_for("desk.index", **view.args(day=day_of(booking).isoformat())))
+    return render_template("desk/cancel.html", booking=booking, form=form, view=view)
+
+
+@bp.route("/tickets", methods=["POST"])
+def ticket_new():
+    """A walk-in at the desk: the next ticket of the day."""
+    topics = db.session.execute(select(Topic).where(Topic.active.is_(True)).order_by(Topic.position)).scalars().all()
+    form = WalkInForm(topics)
+    if not form.validate_on_submit():
+        flash(_("Choose what the visit is about to give a ticket."), "error")
+        return redirect(back_to_day())
+    ticket = queue.issue(db.session, day=today_local(), topic_id=form.topic.data,
+                         first_name=form.first_name.data, source=TicketSource.DESK)
+    flash(_("Ticket %(ticket)s given. The person waits to be called.", ticket=ticket.label), "success")
+    return redirect(back_to_day())
+
+
+@bp.route("/queue/next", methods=["POST"])
+def call_next():
+    form = CallNextForm()
+    if not form.validate_on_submit():
+        flash(_("Write the name or number of your desk (for example 2 or Accueil), so that the person "
+                "knows where to go."), "error")
+        return redirect(back_to_day())
+    session["desk_label"] = form.desk.data
+    ticket = queue.call_next(db.session, day=today_local(), user_id=current_user.id, desk=form.desk.data)
+    if ticket is None:
+        flash(_("Nobody is waiting at the moment."), "info")
+    else:
+        flash(_("Call %(ticket)s to desk %(desk)s.", ticket=ticket.label, desk=ticket.desk), "success")
+    return redirect(back_to_day())
+
+
+def ticket_or_404(ticket_id):
+    return db.session.get(QueueTicket, ticket_id) or abort(404)
+
+
+@bp.route("/tickets/<int:ticket_id>/<any(served, left, recall):action>", methods=["POST"])
+def ticket_action(ticket_id, action):
+    ticket = ticket_or_404(ticket_id)
+    try:
+        if action == "recall":
+            queue.recall(db.session, ticket, user_id=current_user.id, day=today_local(),
+                         desk=session.get("desk_label") or ticket.desk or "?")
+            flash(_("%(ticket)s is called again.", ticket=ticket.label), "success")
+        else:
+            queue.close(db.session, ticket, TicketStatus(action), day=today_local())
+            flash(_("%(ticket)s: %(status)s.", ticket=ticket.label, status=ticket.status_enum.label), "success")
+    except queue.QueueRefused as refusal:
+        flash(QUEUE_REFUSALS[refusal.reason], "error")
+    return redirect(back_to_day())
 
 
 # The desk's other pages register on the same blueprint.

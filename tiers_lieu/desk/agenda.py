@@ -1,0 +1,234 @@
+"""The desk's day: the slots of a local date with their bookings, check-in, no-show, cancellation.
+
+Plain functions taking a session. Status changes are conditional UPDATEs (`WHERE status = …`), so
+that two facilitators clicking at the same time change a booking once; seats move only through
+`booking.reservations`.
+"""
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from .. import audit
+from ..booking import reservations
+from ..booking.models import Booking, BookingStatus, Slot
+from ..database import utcnow
+from . import queue
+from .models import Attendee, HelpSession
+
+# A day further than this from today is surely a typing mistake.
+FARTHEST_DAY = timedelta(days=10 * 366)
+
+
+class AgendaRefusal(enum.Enum):
+    """Why a change of a booking at the desk was refused; the views say it in plain words."""
+
+    NOT_TODAY = "not_today"            # checking in a booking of another day
+    CANCELLED = "cancelled"            # the booking is cancelled
+    ALREADY_ARRIVED = "already"        # already checked in or seen
+    NOT_STARTED = "not_started"        # a no-show before the slot even started
+    NOT_EXPECTED = "not_expected"      # no-show of someone who arrived, was seen or cancelled
+    NO_SEAT = "no_seat"                # the seat of a no-show was given to someone else meanwhile
+
+
+class AgendaRefused(Exception):
+    def __init__(self, reason):
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+def parse_day(text, today):
+    """The date asked for in ?day=YYYY-MM-DD, or None when it is malformed or absurd."""
+    try:
+        day = date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    if abs(day - today) > FARTHEST_DAY:
+        return None
+    return day
+
+
+def day_bounds(day, tz):
+    """The UTC instants where the centre's local day starts and ends (23 or 25 hours on DST days)."""
+    start = datetime.combine(day, time(), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def local_day(instant, tz):
+    return instant.astimezone(tz).date()
+
+
+@dataclass
+class Agenda:
+    day: date
+    slots: list
+    came_before: set = field(default_factory=set)
+
+    @property
+    def bookings(self):
+        return [booking for slot in self.slots for booking in slot.bookings]
+
+
+def day_slots(session, day, tz, facilitator_id=None, location_id=None):
+    """The day's slots, in order, with their place, facilitator, topics and bookings (4 queries)."""
+    start, end = day_bounds(day, tz)
+    query = (
+        select(Slot)
+        .where(Slot.starts_at >= start, Slot.starts_at < end)
+        .options(joinedload(Slot.location), joinedload(Slot.facilitator), selectinload(Slot.topics),
+                 selectinload(Slot.bookings).selectinload(Booking.topic))
+        .order_by(Slot.starts_at, Slot.location_id, Slot.id)
+    )
+    if facilitator_id:
+        query = query.where(Slot.facilitator_id == facilitator_id)
+    if location_id:
+        query = query.where(Slot.location_id == location_id)
+    slots = session.execute(query).unique().scalars().all()
+    for slot in slots:
+        # Who is expected first; cancelled ones at the end.
+        slot.bookings.sort(key=lambda booking: (booking.status not in ACTIVE_ORDER, booking.id))
+    return [slot for slot in slots if not slot.cancelled or slot.bookings]
+
+
+ACTIVE_ORDER = (BookingStatus.BOOKED.value, BookingStatus.CHECKED_IN.value, BookingStatus.SEEN.value,
+                BookingStatus.NO_SHOW.value)
+
+
+def came_before(session, bookings, day):
+    """Ids of the bookings whose resident came before: a seen booking (same resident, phone or
+    e-mail) on an earlier slot, or a help session logged for the resident on an earlier day."""
+    ids = [booking.id for booking in bookings]
+    if not ids:
+        return set()
+    earlier, earlier_slot, this_slot = aliased(Booking), aliased(Slot), aliased(Slot)
+
+    def seen_before(*same_person):
+        return exists(
+            select(earlier.id)
+            .join(earlier_slot, earlier.slot_id == earlier_slot.id)
+            .where(earlier.status == BookingStatus.SEEN.value, earlier_slot.starts_at < this_slot.starts_at,
+                   *same_person)
+        )
+
+    helped_before = exists(
+        select(Attendee.id).join(HelpSession, Attendee.session_id == HelpSession.id)
+        .where(Attendee.resident_id == Booking.resident_id, HelpSession.day < day)
+    )
+    rows = session.execute(
+        select(Booking.id)
+        .join(this_slot, Booking.slot_id == this_slot.id)
+        .where(Booking.id.in_(ids))
+        .where(or_(
+            and_(Booking.resident_id.is_not(None),
+                 or_(seen_before(earlier.resident_id == Booking.resident_id), helped_before)),
+            and_(Booking.phone.is_not(None), seen_before(earlier.phone == Booking.phone)),
+            and_(Booking.email.is_not(None), seen_before(earlier.email == Booking.email)),
+        ))
+    ).scalars()
+    return set(rows)
+
+
+def day_agenda(session, day, tz, facilitator_id=None, location_id=None):
+    slots = day_slots(session, day, tz, facilitator_id, location_id)
+    agenda = Agenda(day=day, slots=slots)
+    agenda.came_before = came_before(session, agenda.bookings, day)
+    return agenda
+
+
+def load_booking(session, booking_id):
+    """The booking with its slot and topic, or None."""
+    return session.get(Booking, booking_id,
+                       options=[joinedload(Booking.slot).joinedload(Slot.location), joinedload(Booking.topic)])
+
+
+def is_late(booking, rules, now):
+    return now > booking.slot.starts_at + timedelta(minutes=rules.late_grace_minutes)
+
+
+def _set_status(session, booking, from_statuses, **values):
+    result = session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status.in_([status.value for status in from_statuses]))
+        .values(updated_at=values.pop("updated_at"), **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def check_in(session, booking, *, rules, tz, now=None):
+    """Mark the resident as arrived; return the walk-in ticket of someone too late, else None.
+
+    Only today's bookings that are still expected (or were marked no-show by mistake) check in.
+    """
+    now = now or utcnow()
+    status = booking.status_enum
+    if status in (BookingStatus.CANCELLED_BY_CENTRE, BookingStatus.CANCELLED_BY_RESIDENT):
+        raise AgendaRefused(AgendaRefusal.CANCELLED)
+    if status in (BookingStatus.CHECKED_IN, BookingStatus.SEEN):
+        raise AgendaRefused(AgendaRefusal.ALREADY_ARRIVED)
+    if local_day(booking.slot.starts_at, tz) != local_day(now, tz):
+        raise AgendaRefused(AgendaRefusal.NOT_TODAY)
+    if status is BookingStatus.NO_SHOW:
+        # The no-show gave the seat back: take it again, if nobody else has.
+        if not reservations.take_seat(session, booking.slot_id):
+            session.rollback()
+            raise AgendaRefused(AgendaRefusal.NO_SEAT)
+    changed = _set_status(session, booking, (status,), status=BookingStatus.CHECKED_IN.value,
+                          checked_in_at=now, updated_at=now)
+    if not changed:
+        session.rollback()
+        raise AgendaRefused(AgendaRefusal.ALREADY_ARRIVED)
+    late = is_late(booking, rules, now)
+    audit.record("booking.check_in", booking, late=late)
+    session.commit()
+    ticket = None
+    if late:
+        # After the check-in's own commit: a clash on the ticket number retries only the ticket.
+        ticket = queue.issue(session, day=local_day(now, tz), topic_id=booking.topic_id,
+                             first_name=booking.first_name, source=queue.TicketSource.LATE_BOOKING,
+                             booking_id=booking.id, resident_id=booking.resident_id, now=now)
+    session.refresh(booking)
+    return ticket
+
+
+def mark_no_show(session, booking, *, tz, now=None):
+    """Mark a resident who did not come; their seat is given back (no-shows hold no seat)."""
+    now = now or utcnow()
+    if booking.status_enum is BookingStatus.NO_SHOW:
+        return booking
+    if booking.status_enum is not BookingStatus.BOOKED:
+        if booking.status_enum in (BookingStatus.CANCELLED_BY_CENTRE, BookingStatus.CANCELLED_BY_RESIDENT):
+            raise AgendaRefused(AgendaRefusal.CANCELLED)
+        raise AgendaRefused(AgendaRefusal.NOT_EXPECTED)
+    if booking.slot.starts_at > now:
+        raise AgendaRefused(AgendaRefusal.NOT_STARTED)
+    if not _set_status(session, booking, (BookingStatus.BOOKED,), status=BookingStatus.NO_SHOW.value,
+                       updated_at=now):
+        session.rollback()
+        raise AgendaRefused(AgendaRefusal.NOT_EXPECTED)
+    reservations.release_seat(session, booking.slot_id)
+    audit.record("booking.no_show", booking)
+    session.commit()
+    session.refresh(booking)
+    return booking
+
+
+def cancel_for_resident(session, booking, *, reason, rules, by_centre=True, now=None):
+    """Cancel for the resident, who asked for it, or because of the centre, and tell them why.
+
+    Staff are not bound by the residents' deadline to cancel.
+    """
+    status = booking.status_enum
+    if status in (BookingStatus.CANCELLED_BY_CENTRE, BookingStatus.CANCELLED_BY_RESIDENT):
+        raise AgendaRefused(AgendaRefusal.CANCELLED)
+    if status not in (BookingStatus.BOOKED, BookingStatus.CHECKED_IN):
+        raise AgendaRefused(AgendaRefusal.NOT_EXPECTED)
+    try:
+        return reservations.cancel(session, booking, rules=rules, by_centre=by_centre, by_staff=True, reason=reason,
+                                   now=now)
+    except reservations.BookingRefused:
+        raise AgendaRefused(AgendaRefusal.CANCELLED) from None
+
