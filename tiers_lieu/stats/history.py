@@ -427,15 +427,18 @@ def lists(connection):
     needs = connection.execute(select(Need.id).order_by(Need.position, Need.id)).scalars().all()
     referrals = connection.execute(select(ReferralTarget.id).order_by(ReferralTarget.position)).scalars().all()
     codes = connection.execute(select(Booking.code)).scalars().all()
-    return topics, needs, referrals, codes
+    numbers = dict(connection.execute(select(QueueTicket.day, func.max(QueueTicket.number))
+                                      .group_by(QueueTicket.day)).all())
+    return topics, needs, referrals, codes, numbers
 
 
 def generate(connection, *, places, first_day, last_day, tz, now, residents, seed=1, walk_ins=1.0):
     """Write a past for `places` ([(location id, [facilitator ids], desks)]); return what was written."""
     rng = random.Random(seed)
-    topics, needs, referrals, codes = lists(connection)
+    topics, needs, referrals, codes, numbers = lists(connection)
     people = make_residents(connection, rng, residents, now)
     generator = Generator(connection, rng, tz, now, topics, needs, referrals, people, codes)
+    generator.ticket_numbers.update(numbers)  # tickets already given on those days keep their numbers
     closed = closed_days(first_day, last_day)
     for location_id, facilitators, desks in places:
         generator.place(location_id, facilitators, first_day, last_day, closed, walk_ins=walk_ins, desks=desks)

@@ -210,8 +210,8 @@ def percentiles(session, values, ks=(50, 90)):
 def session_conditions(filters, start=None, end=None):
     conditions = [HS.c.day >= (start or filters.start), HS.c.day <= (end or filters.end)]
     if filters.topic_id is not None:
-        conditions.append(exists().where(help_session_topic.c.session_id == HS.c.id,
-                                         help_session_topic.c.topic_id == filters.topic_id))
+        chosen = help_session_topic.alias("chosen_topic")  # never correlated with a join on the topics
+        conditions.append(exists().where(chosen.c.session_id == HS.c.id, chosen.c.topic_id == filters.topic_id))
     if filters.facilitator_id is not None:
         conditions.append(HS.c.facilitator_id == filters.facilitator_id)
     if filters.location_id is not None:
@@ -219,120 +219,133 @@ def session_conditions(filters, start=None, end=None):
     return conditions
 
 
-def classified_sessions(filters, dialect):
-    """A CTE of the period's sessions with their named attendees counted and a few derived columns."""
-    named = (select(ATT.c.session_id, func.count().label("named"),
-                    func.count(ATT.c.resident_id).label("residents"),
-                    func.count(ATT.c.booking_id).label("bookings"))
-             .join(HS, HS.c.id == ATT.c.session_id).where(*session_conditions(filters))
-             .group_by(ATT.c.session_id).subquery())
-    named_count = func.coalesce(named.c.named, 0)
-    residents = func.coalesce(named.c.residents, 0)
-    bucket = case(*[(HS.c.duration_minutes < upper, code) for code, _, _, upper in DURATION_BUCKETS if upper],
-                  else_=DURATION_BUCKETS[-1][0])
-    return (select(
-        HS.c.id, HS.c.kind, HS.c.day, HS.c.start_time, HS.c.duration_minutes, HS.c.channel, HS.c.equipment,
-        HS.c.equipment_own, HS.c.admin_domain, HS.c.assistance, HS.c.aidants_connect, HS.c.autonomy,
-        HS.c.outcome, HS.c.referral_target_id, HS.c.participant_count, HS.c.age_bracket, HS.c.situation,
-        HS.c.neighbourhood, HS.c.first_visit,
-        case((named_count > HS.c.participant_count, HS.c.participant_count), else_=named_count).label("named"),
-        case((residents > HS.c.participant_count, HS.c.participant_count), else_=residents).label("residents"),
-        case((or_(HS.c.slot_id.isnot(None), func.coalesce(named.c.bookings, 0) > 0), "booked"),
-             else_="walk_in").label("access"),
-        bucket.label("bucket"),
-        weekday_of(dialect, HS.c.day).label("weekday"),
-        hour_of(dialect, HS.c.start_time).label("hour"),
-    ).select_from(HS.outerjoin(named, named.c.session_id == HS.c.id))
-        .where(*session_conditions(filters)).cte("period_sessions"))
+# Closed lists counted with one conditional sum per value, in a single pass over the period's sessions.
+ENUM_DIMENSIONS = [("kind", SessionKind), ("channel", Channel), ("equipment", Equipment), ("admin_domain", AdminDomain),
+                   ("assistance", Assistance), ("autonomy", Autonomy), ("outcome", Outcome),
+                   ("age_bracket", AgeBracket), ("situation", Situation)]
 
 
-def _yes_no(column):
-    return case((column.is_(True), "yes"), (column.is_(False), "no"), else_=None)
+def _sum_when(condition, value):
+    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
 
-# Dimensions counted over the period's sessions: (key, column of the CTE or a function of it).
-SESSION_DIMENSIONS = ["kind", "channel", "equipment", "equipment_own", "admin_domain", "assistance",
-                      "aidants_connect", "autonomy", "outcome", "referral_target_id", "age_bracket",
-                      "situation", "neighbourhood", "first_visit", "access", "bucket"]
+def session_aggregates(session, filters, labels):
+    """Totals and every closed-list dimension of the period's sessions: one pass over the sessions, one over
+    their named attendees.
+
+    Returns (totals, {dimension: {key: (sessions, participants, minutes)}}); a key of None counts the
+    sessions without an answer.
+    """
+    conditions = session_conditions(filters)
+    people, minutes = HS.c.participant_count, HS.c.duration_minutes
+    # One probe of the covering index (session_id, resident_id, booking_id) per session without a slot.
+    booked = or_(HS.c.slot_id.isnot(None),
+                 exists().where(ATT.c.session_id == HS.c.id, ATT.c.booking_id.isnot(None)))
+    columns = {
+        "sessions": func.count(), "participants": func.coalesce(func.sum(people), 0),
+        "minutes": func.coalesce(func.sum(minutes), 0),
+        "fv_new": _sum_when(HS.c.first_visit.is_(True), people),
+        "fv_returning": _sum_when(HS.c.first_visit.is_(False), people),
+        "access:booked": _sum_when(booked, people),
+    }
+    for name, choice in ENUM_DIMENSIONS:
+        column = HS.c[name]
+        for member in choice:
+            columns[f"{name}:{member.value}"] = _sum_when(column == member.value, people)
+        columns[f"{name}:"] = _sum_when(column.is_(None), people)
+    for member in SessionKind:
+        columns[f"kind_sessions:{member.value}"] = _sum_when(HS.c.kind == member.value, 1)
+    for name in ("equipment_own", "aidants_connect"):
+        columns[f"{name}:yes"] = _sum_when(HS.c[name].is_(True), people)
+        columns[f"{name}:no"] = _sum_when(HS.c[name].is_(False), people)
+        columns[f"{name}:"] = _sum_when(HS.c[name].is_(None), people)
+    for key in labels.referrals:
+        columns[f"referral_target_id:{key}"] = _sum_when(HS.c.referral_target_id == int(key), people)
+    for code, _label, lower, upper in DURATION_BUCKETS:
+        inside = minutes >= lower if upper is None else and_(minutes >= lower, minutes < upper)
+        columns[f"bucket_sessions:{code}"] = _sum_when(inside, 1)
+        columns[f"bucket_minutes:{code}"] = _sum_when(inside, minutes)
+    names = list(columns)
+    row = session.execute(select(*[columns[name].label(f"c{n}") for n, name in enumerate(names)])
+                          .where(*conditions)).one()
+    values = {name: int(value or 0) for name, value in zip(names, row)}
+    # The named attendees of the same sessions, in one pass over them.
+    resident = ATT.c.resident_id.isnot(None)
+    attendees = session.execute(
+        select(func.count(), func.count(ATT.c.resident_id),
+               _sum_when(and_(resident, HS.c.first_visit.is_(True)), 1),
+               _sum_when(and_(resident, HS.c.first_visit.is_(False)), 1))
+        .select_from(ATT.join(HS, HS.c.id == ATT.c.session_id)).where(*conditions)).one()
+    values.update(zip(("named", "residents_named", "residents_fv_new", "residents_fv_returning"),
+                      (int(value or 0) for value in attendees)))
+    totals = {key: values[key] for key in ("sessions", "participants", "minutes", "named")}
+    totals["others"] = values["participants"] - values["residents_named"]
+    totals["others_new"] = values["fv_new"] - values["residents_fv_new"]
+    totals["others_returning"] = values["fv_returning"] - values["residents_fv_returning"]
+    dims = {}
+    for name, value in values.items():
+        if ":" in name:
+            dimension, key = name.split(":", 1)
+            dims.setdefault(dimension, {})[key or None] = value
+    dims["access"]["walk_in"] = values["participants"] - values["access:booked"]
+    return totals, dims
 
 
-def dimension_counts(session, base):
-    """{dimension: {key: (sessions, participants, minutes)}} in one UNION ALL statement."""
+def grouped_counts(session, filters, dialect):
+    """Participants by topic, need, neighbourhood, and weekday × hour: one UNION ALL statement."""
+    conditions = session_conditions(filters)
+    people = HS.c.participant_count
     parts = []
-    for name in SESSION_DIMENSIONS:
-        column = base.c[name]
-        if name in ("equipment_own", "aidants_connect", "first_visit"):
-            key = _yes_no(column)
-        else:
-            key = cast(column, String)
-        parts.append(select(literal(name).label("dimension"), key.label("key"), func.count().label("sessions"),
-                            func.sum(base.c.participant_count).label("people"),
-                            func.sum(base.c.duration_minutes).label("minutes"))
-                     .group_by(key))
     for name, link, link_column in (("topic", help_session_topic, help_session_topic.c.topic_id),
                                     ("need", help_session_need, help_session_need.c.need_id)):
         key = cast(link_column, String)
         parts.append(select(literal(name).label("dimension"), key.label("key"), func.count().label("sessions"),
-                            func.sum(base.c.participant_count).label("people"),
-                            func.sum(base.c.duration_minutes).label("minutes"))
-                     .select_from(base.join(link, link.c.session_id == base.c.id)).group_by(key))
-    result = {}
-    for row in session.execute(union_all(*parts)):
-        result.setdefault(row.dimension, {})[row.key] = (int(row.sessions), int(row.people or 0),
-                                                        int(row.minutes or 0))
+                            func.sum(people).label("people"))
+                     .select_from(link.join(HS, HS.c.id == link.c.session_id)).where(*conditions).group_by(key))
+    key = HS.c.neighbourhood
+    parts.append(select(literal("neighbourhood").label("dimension"), key.label("key"), func.count(),
+                        func.sum(people)).where(*conditions).group_by(key))
+    key = cast(weekday_of(dialect, HS.c.day) * 100 + hour_of(dialect, HS.c.start_time), String)
+    parts.append(select(literal("heat").label("dimension"), key.label("key"), func.count(), func.sum(people))
+                 .where(HS.c.start_time.isnot(None), *conditions).group_by(key))
+    result = {"topic": {}, "need": {}, "neighbourhood": {}, "heat": {}}
+    for dimension, key, sessions, total in session.execute(union_all(*parts)):
+        if dimension == "heat":
+            code = int(float(key))
+            result["heat"][(code // 100, code % 100)] = int(total)
+        else:
+            result[dimension][key] = (int(sessions), int(total or 0))
     return result
-
-
-def session_totals(session, base):
-    others = base.c.participant_count - base.c.residents
-    row = session.execute(select(
-        func.count().label("sessions"),
-        func.coalesce(func.sum(base.c.participant_count), 0).label("participants"),
-        func.coalesce(func.sum(base.c.named), 0).label("named"),
-        func.coalesce(func.sum(others), 0).label("others"),
-        func.coalesce(func.sum(case((base.c.first_visit.is_(True), others), else_=0)), 0).label("others_new"),
-        func.coalesce(func.sum(case((base.c.first_visit.is_(False), others), else_=0)), 0).label("others_returning"),
-        func.coalesce(func.sum(base.c.duration_minutes), 0).label("minutes"),
-    )).one()
-    return {key: int(value) for key, value in row._mapping.items()}
 
 
 def resident_counts(session, filters):
     """(distinct residents named in the period, how many of them came for the first time ever)."""
-    in_period = (select(ATT.c.resident_id).join(HS, HS.c.id == ATT.c.session_id)
-                 .where(ATT.c.resident_id.isnot(None), *session_conditions(filters)).distinct())
-    firsts = (select(ATT.c.resident_id, func.min(HS.c.day).label("first_day"))
-              .join(HS, HS.c.id == ATT.c.session_id)
-              .where(ATT.c.resident_id.in_(in_period)).group_by(ATT.c.resident_id).subquery())
-    row = session.execute(select(func.count(), func.coalesce(func.sum(
-        case((firsts.c.first_day >= filters.start, 1), else_=0)), 0))).one()
+    in_period = (select(ATT.c.resident_id.label("resident_id")).join(HS, HS.c.id == ATT.c.session_id)
+                 .where(ATT.c.resident_id.isnot(None), *session_conditions(filters)).distinct().subquery())
+    earlier_att, earlier_hs = ATT.alias("earlier_attendee"), HS.alias("earlier_session")
+    came_before = exists().where(earlier_att.c.resident_id == in_period.c.resident_id,
+                                 earlier_hs.c.id == earlier_att.c.session_id, earlier_hs.c.day < filters.start)
+    row = session.execute(select(func.count(), func.coalesce(func.sum(case((came_before, 0), else_=1)), 0))
+                          .select_from(in_period)).one()
     return int(row[0]), int(row[1])
 
 
 def autonomy_moves(session, filters):
-    """{(first level, last level): residents} for residents with ≥ 2 sessions recording autonomy."""
-    resident = ATT.c.resident_id
-    ranked = (select(resident.label("resident_id"), HS.c.autonomy,
-                     func.row_number().over(partition_by=resident, order_by=(HS.c.day, HS.c.id)).label("up"),
-                     func.row_number().over(partition_by=resident,
-                                            order_by=(HS.c.day.desc(), HS.c.id.desc())).label("down"),
-                     func.count().over(partition_by=resident).label("n"))
-              .join(HS, HS.c.id == ATT.c.session_id)
-              .where(resident.isnot(None), HS.c.autonomy.isnot(None), *session_conditions(filters)).subquery())
-    first = ranked.alias("first_level")
-    last = ranked.alias("last_level")
-    rows = session.execute(
-        select(first.c.autonomy, last.c.autonomy, func.count())
-        .select_from(first.join(last, last.c.resident_id == first.c.resident_id))
-        .where(first.c.up == 1, first.c.n >= 2, last.c.down == 1)
-        .group_by(first.c.autonomy, last.c.autonomy)).all()
+    """{(first level, last level): residents} for residents with ≥ 2 sessions recording autonomy.
+
+    One GROUP BY per resident: the smallest and the largest of "day:id:level" name the first and
+    the last session (the id, offset to ten digits, orders sessions of the same day).
+    """
+    key = (cast(HS.c.day, String) + literal(":") + cast(HS.c.id + 1_000_000_000, String) + literal(":")
+           + HS.c.autonomy)
+    per_resident = (select(func.min(key).label("first_key"), func.max(key).label("last_key"))
+                    .select_from(ATT.join(HS, HS.c.id == ATT.c.session_id))
+                    .where(ATT.c.resident_id.isnot(None), HS.c.autonomy.isnot(None), *session_conditions(filters))
+                    .group_by(ATT.c.resident_id).having(func.count() >= 2).subquery())
+    first = func.substr(per_resident.c.first_key, 23)
+    last = func.substr(per_resident.c.last_key, 23)
+    rows = session.execute(select(first, last, func.count()).group_by(first, last)).all()
     return {(a, b): int(n) for a, b, n in rows}
-
-
-def heat_map(session, base):
-    rows = session.execute(select(base.c.weekday, base.c.hour, func.sum(base.c.participant_count))
-                           .where(base.c.hour.isnot(None)).group_by(base.c.weekday, base.c.hour)).all()
-    return {(int(weekday), int(hour)): int(people) for weekday, hour, people in rows}
 
 
 # -- bookings, slots, tickets, call-backs -----------------------------------------------------------
@@ -496,11 +509,11 @@ def filter_options(session):
 
 # -- assembling the figures -------------------------------------------------------------------------
 
-def _choice_rows(counts, choice, measure=1):
-    """Rows in the list's order, then "Not recorded", for a dimension's {code: (sessions, people, minutes)}."""
-    rows = [(member.label, counts.get(member.value, (0, 0, 0))[measure]) for member in choice]
+def _choice_rows(counts, choice):
+    """Rows in the list's order, then "Not recorded", for a dimension's {code: participants}."""
+    rows = [(member.label, counts.get(member.value, 0)) for member in choice]
     if counts.get(None):
-        rows.append((NOT_RECORDED, counts[None][measure]))
+        rows.append((NOT_RECORDED, counts[None]))
     return rows
 
 
@@ -513,12 +526,11 @@ def figures(session, filters, tz):
     """Every figure of the dashboard for the filters: a fixed number of statements whatever the period."""
     dialect = _dialect(session)
     labels = list_labels(session)
-    base = classified_sessions(filters, dialect)
-    totals = session_totals(session, base)
-    dims = dimension_counts(session, base)
+    totals, dims = session_aggregates(session, filters, labels)
+    groups = grouped_counts(session, filters, dialect)
+    heat = groups["heat"]
     residents, new_residents = resident_counts(session, filters)
     moves = autonomy_moves(session, filters)
-    heat = heat_map(session, base)
     statuses, seats_booked = booking_counts(session, filters, tz)
     slots, seats_offered, hours_offered = slot_offer(session, filters, tz, dialect)
     tickets, waits, called = ticket_figures(session, filters, dialect)
@@ -535,9 +547,7 @@ def figures(session, filters, tz):
     by_resident = statuses.get(BookingStatus.CANCELLED_BY_RESIDENT.value, 0)
     by_centre = statuses.get(BookingStatus.CANCELLED_BY_CENTRE.value, 0)
     all_bookings = sum(statuses.values())
-    access = dims.get("access", {})
-    booked_people = access.get("booked", (0, 0, 0))[1]
-    walk_in_people = access.get("walk_in", (0, 0, 0))[1]
+    booked_people, walk_in_people = dims["access"]["booked"], dims["access"]["walk_in"]
 
     def wait(value):
         return round(value, 1) if value is not None else None
@@ -574,8 +584,8 @@ def figures(session, filters, tz):
         (_l("Anonymous participants"), anonymous),
     ])
     kinds = Table("kinds", _l("Kind of session"), [_l("Kind"), sessions_col, count_col],
-                  [(m.label, dims.get("kind", {}).get(m.value, (0, 0, 0))[0],
-                    dims.get("kind", {}).get(m.value, (0, 0, 0))[1]) for m in SessionKind], chart="bar")
+                  [(m.label, dims["kind_sessions"][m.value], dims["kind"][m.value]) for m in SessionKind],
+                  chart="bar")
     sections.append(Section("people", _l("Sessions and people"), [people_table, kinds]))
 
     booking_rows = [(status.label, statuses.get(status.value, 0)) for status in BookingStatus]
@@ -602,18 +612,18 @@ def figures(session, filters, tz):
         (_l("Median wait (min)"), wait(waits[50])),
         (_l("90th percentile wait (min)"), wait(waits[90])),
     ])
-    buckets = dims.get("bucket", {})
+
     time_table = Table("durations", _l("Time spent helping"),
                        [_l("Duration"), sessions_col, _l("Minutes")],
-                       [(label, buckets.get(code, (0, 0, 0))[0], buckets.get(code, (0, 0, 0))[2])
+                       [(label, dims["bucket_sessions"][code], dims["bucket_minutes"][code])
                         for code, label, _, _ in DURATION_BUCKETS]
                        + [(_l("Total"), totals["sessions"], totals["minutes"])], chart="bar")
     sections.append(Section("desk", _l("Walk-ins, waiting and time spent"),
                             [access_table, tickets_table, wait_table, time_table]))
 
-    topic_counts = dims.get("topic", {})
+    topic_counts = groups["topic"]
     topics_table = Table("topics", _l("By topic"), [_l("Topic"), sessions_col, count_col],
-                         [(name, topic_counts.get(key, (0, 0, 0))[0], topic_counts.get(key, (0, 0, 0))[1])
+                         [(name, topic_counts.get(key, (0, 0))[0], topic_counts.get(key, (0, 0))[1])
                           for key, name in labels.topics.items()], chart="bar")
     domains = Table("domains", _l("By administrative domain"), [_l("Domain"), count_col],
                     _choice_rows(dims.get("admin_domain", {}), AdminDomain), chart="bar")
@@ -621,11 +631,11 @@ def figures(session, filters, tz):
                      _choice_rows(dims.get("channel", {}), Channel), chart="bar")
     equipment = Table("equipment", _l("By equipment"), [_l("Equipment"), count_col],
                       _choice_rows(dims.get("equipment", {}), Equipment), chart="bar")
-    own = dims.get("equipment_own", {})
+    own = dims["equipment_own"]
     own_table = Table("equipment_own", _l("Whose equipment"), [_l("Equipment"), count_col], [
-        (_l("The person's own"), own.get("yes", (0, 0, 0))[1]),
-        (_l("The centre's"), own.get("no", (0, 0, 0))[1]),
-        (NOT_RECORDED, own.get(None, (0, 0, 0))[1]),
+        (_l("The person's own"), own["yes"]),
+        (_l("The centre's"), own["no"]),
+        (NOT_RECORDED, own[None]),
     ])
     sections.append(Section("what", _l("What people came for"), [topics_table, domains, channels, equipment,
                                                                  own_table]))
@@ -634,12 +644,12 @@ def figures(session, filters, tz):
                      _choice_rows(dims.get("outcome", {}), Outcome), chart="bar")
     referral_counts = dims.get("referral_target_id", {})
     referrals = Table("referrals", _l("Referrals"), [_l("Referred to"), count_col],
-                      [(name, referral_counts.get(key, (0, 0, 0))[1]) for key, name in labels.referrals.items()
+                      [(name, referral_counts.get(key, 0)) for key, name in labels.referrals.items()
                        if referral_counts.get(key)] or [(_l("No referral"), 0)], chart="bar")
     assistance = Table("assistance", _l("Done with or for the person"), [_l("Assistance"), count_col],
                        _choice_rows(dims.get("assistance", {}), Assistance)
                        + [(_l("Of which covered by an Aidants Connect mandate"),
-                           dims.get("aidants_connect", {}).get("yes", (0, 0, 0))[1])])
+                           dims["aidants_connect"]["yes"])])
     sections.append(Section("outcomes", _l("Outcomes and referrals"), [outcomes, referrals, assistance]))
 
     levels = Table("autonomy", _l("Autonomy levels recorded"), [_l("Level"), count_col],
@@ -661,9 +671,9 @@ def figures(session, filters, tz):
                          for a in Autonomy for b in Autonomy], label_columns=2)
     sections.append(Section("autonomy", _l("Autonomy"), [levels, evolution, moves_table]))
 
-    need_counts = dims.get("need", {})
+    need_counts = groups["need"]
     needs = Table("needs", _l("Needs noticed, most frequent first"), [_l("Need"), count_col],
-                  sorted([(name, need_counts.get(key, (0, 0, 0))[1]) for key, name in labels.needs.items()],
+                  sorted([(name, need_counts.get(key, (0, 0))[1]) for key, name in labels.needs.items()],
                          key=lambda row: -row[1]), chart="bar")
     sections.append(Section("needs", _l("Needs noticed"), [needs]))
 
@@ -671,7 +681,7 @@ def figures(session, filters, tz):
                  _choice_rows(dims.get("age_bracket", {}), AgeBracket), chart="bar")
     situations = Table("situations", _l("Situation"), [_l("Situation"), count_col],
                        _choice_rows(dims.get("situation", {}), Situation), chart="bar")
-    places = dims.get("neighbourhood", {})
+    places = groups["neighbourhood"]
     neighbourhoods = Table("neighbourhoods", _l("Neighbourhood or town"), [_l("Neighbourhood"), count_col],
                            sorted([(name, value[1]) for name, value in places.items() if name],
                                   key=lambda row: (-row[1], row[0]))
