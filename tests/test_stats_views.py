@@ -260,3 +260,12 @@ def test_dashboard_statements_do_not_grow_with_the_period(client, login_as, hist
             event.remove(db.engine, "before_cursor_execute", listener)
         counts.append(len(statements))
     assert counts[0] == counts[1] == counts[2]
+
+
+def test_french_csv_writes_decimals_with_a_comma(client, login_as, history):
+    login_as(Role.COORDINATOR)
+    body = client.get("/stats/export.csv", query_string=custom(history)).get_data(as_text=True)
+    reader = csv.reader(io.StringIO(body[1:]), delimiter=";")
+    assert next(reader) == ["Rubrique", "Tableau", "Élément", "Mesure", "Valeur"]
+    rates = {item: value for _section, _table, item, _measure, value in reader if item.startswith("Taux d'absence")}
+    assert rates and all("," in value and "." not in value for value in rates.values())

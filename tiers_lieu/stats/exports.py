@@ -1,7 +1,7 @@
 """CSV and XLSX exports: the dashboard's figures, and the raw help sessions one row per participant.
 
 CSV files are UTF-8 with a byte-order mark and use `;` between fields, which is what Excel in
-French expects (its decimal separator is the comma). The figures come from `queries.figures`, the
+French expects; decimals take a comma in French and a point in English. The figures come from `queries.figures`, the
 same call the dashboard makes. Raw sessions are pseudonymous: a resident appears as a stable
 pseudonym (an HMAC of their id with the app's secret key), never with a name, phone, e-mail or
 note. Both raw exports stream: sessions are read 1,000 at a time by id, so memory stays flat
@@ -15,6 +15,7 @@ import io
 import os
 import tempfile
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -42,13 +43,18 @@ class _Line:
 
 
 def csv_lines(rows):
-    """Encode rows as CSV lines, one string at a time, the first one starting with the BOM."""
+    """Encode rows as CSV lines, one string at a time, the first one starting with the BOM.
+
+    Decimals take the export language's separator (a comma in French), as Excel expects there.
+    """
+    comma = get_locale() is not None and get_locale().language == "fr"
     line = _Line()
     writer = csv.writer(line, delimiter=SEPARATOR, lineterminator="\r\n")
     yield CSV_BOM
     for row in rows:
         line.value = ""
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow(["" if value is None else (str(value).replace(".", ",") if comma and isinstance(value, float)
+                                                   else value) for value in row])
         yield line.value
 
 
