@@ -229,9 +229,10 @@ def _sum_when(condition, value):
     return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
 
-def session_aggregates(session, filters, labels):
-    """Totals and every closed-list dimension of the period's sessions: one pass over the sessions, one over
-    their named attendees.
+def session_aggregates(session, filters, labels, attendees):
+    """Totals and every closed-list dimension of the period's sessions, in one pass over them.
+
+    `attendees` is what `attendee_figures` counted over the same sessions.
 
     Returns (totals, {dimension: {key: (sessions, participants, minutes)}}); a key of None counts the
     sessions without an answer.
@@ -269,15 +270,8 @@ def session_aggregates(session, filters, labels):
     row = session.execute(select(*[columns[name].label(f"c{n}") for n, name in enumerate(names)])
                           .where(*conditions)).one()
     values = {name: int(value or 0) for name, value in zip(names, row)}
-    # The named attendees of the same sessions, in one pass over them.
-    resident = ATT.c.resident_id.isnot(None)
-    attendees = session.execute(
-        select(func.count(), func.count(ATT.c.resident_id),
-               _sum_when(and_(resident, HS.c.first_visit.is_(True)), 1),
-               _sum_when(and_(resident, HS.c.first_visit.is_(False)), 1))
-        .select_from(ATT.join(HS, HS.c.id == ATT.c.session_id)).where(*conditions)).one()
-    values.update(zip(("named", "residents_named", "residents_fv_new", "residents_fv_returning"),
-                      (int(value or 0) for value in attendees)))
+    values.update((key, attendees[key]) for key in ("named", "residents_named", "residents_fv_new",
+                                                     "residents_fv_returning"))
     totals = {key: values[key] for key in ("sessions", "participants", "minutes", "named")}
     totals["others"] = values["participants"] - values["residents_named"]
     totals["others_new"] = values["fv_new"] - values["residents_fv_new"]
@@ -318,49 +312,87 @@ def grouped_counts(session, filters, dialect):
     return result
 
 
-def resident_counts(session, filters):
-    """(distinct residents named in the period, how many of them came for the first time ever)."""
-    in_period = (select(ATT.c.resident_id.label("resident_id")).join(HS, HS.c.id == ATT.c.session_id)
-                 .where(ATT.c.resident_id.isnot(None), *session_conditions(filters)).distinct().subquery())
-    earlier_att, earlier_hs = ATT.alias("earlier_attendee"), HS.alias("earlier_session")
-    came_before = exists().where(earlier_att.c.resident_id == in_period.c.resident_id,
-                                 earlier_hs.c.id == earlier_att.c.session_id, earlier_hs.c.day < filters.start)
-    row = session.execute(select(func.count(), func.coalesce(func.sum(case((came_before, 0), else_=1)), 0))
-                          .select_from(in_period)).one()
-    return int(row[0]), int(row[1])
+def attendee_figures(session, filters):
+    """Named attendees, distinct residents (and the new ones), autonomy moves: one statement.
 
-
-def autonomy_moves(session, filters):
-    """{(first level, last level): residents} for residents with ≥ 2 sessions recording autonomy.
-
-    One GROUP BY per resident: the smallest and the largest of "day:id:level" name the first and
-    the last session (the id, offset to ten digits, orders sessions of the same day).
+    The inner query groups the period's named attendees by resident (all attendees without a
+    resident fall in one group); for each resident the smallest and the largest "day:id:level" of
+    their sessions recording autonomy name their first and last level (the id, offset to ten
+    digits, orders sessions of the same day). The outer query folds that into at most a few dozen
+    rows: (first level, last level, is a resident, is new) with their counts.
     """
+    conditions = session_conditions(filters)
     key = (cast(HS.c.day, String) + literal(":") + cast(HS.c.id + 1_000_000_000, String) + literal(":")
            + HS.c.autonomy)
-    per_resident = (select(func.min(key).label("first_key"), func.max(key).label("last_key"))
-                    .select_from(ATT.join(HS, HS.c.id == ATT.c.session_id))
-                    .where(ATT.c.resident_id.isnot(None), HS.c.autonomy.isnot(None), *session_conditions(filters))
-                    .group_by(ATT.c.resident_id).having(func.count() >= 2).subquery())
-    first = func.substr(per_resident.c.first_key, 23)
-    last = func.substr(per_resident.c.last_key, 23)
-    rows = session.execute(select(first, last, func.count()).group_by(first, last)).all()
-    return {(a, b): int(n) for a, b, n in rows}
+    levelled = case((HS.c.autonomy.isnot(None), key), else_=None)
+    per_resident = (select(
+        ATT.c.resident_id.label("resident_id"), func.count().label("rows"),
+        _sum_when(HS.c.first_visit.is_(True), 1).label("fv_new"),
+        _sum_when(HS.c.first_visit.is_(False), 1).label("fv_returning"),
+        func.count(HS.c.autonomy).label("levels"), func.min(levelled).label("first_key"),
+        func.max(levelled).label("last_key"))
+        .select_from(ATT.join(HS, HS.c.id == ATT.c.session_id)).where(*conditions)
+        .group_by(ATT.c.resident_id).subquery())
+    earlier_att, earlier_hs = ATT.alias("earlier_attendee"), HS.alias("earlier_session")
+    came_before = exists().where(earlier_att.c.resident_id == per_resident.c.resident_id,
+                                 earlier_hs.c.id == earlier_att.c.session_id, earlier_hs.c.day < filters.start)
+    followed = and_(per_resident.c.resident_id.isnot(None), per_resident.c.levels >= 2)
+    first = case((followed, func.substr(per_resident.c.first_key, 23)), else_=None).label("first_level")
+    last = case((followed, func.substr(per_resident.c.last_key, 23)), else_=None).label("last_level")
+    is_resident = case((per_resident.c.resident_id.isnot(None), 1), else_=0).label("is_resident")
+    is_new = case((per_resident.c.resident_id.is_(None), 0), (came_before, 0), else_=1).label("is_new")
+    rows = session.execute(select(first, last, is_resident, is_new, func.count(), func.sum(per_resident.c.rows),
+                                  func.sum(per_resident.c.fv_new), func.sum(per_resident.c.fv_returning))
+                           .group_by(first, last, is_resident, is_new)).all()
+    result = {"named": 0, "residents_named": 0, "residents_fv_new": 0, "residents_fv_returning": 0,
+              "residents": 0, "new_residents": 0, "moves": {}}
+    for first_level, last_level, resident, new, people, attendee_rows, fv_new, fv_returning in rows:
+        result["named"] += int(attendee_rows)
+        if not resident:
+            continue
+        result["residents_named"] += int(attendee_rows)
+        result["residents_fv_new"] += int(fv_new)
+        result["residents_fv_returning"] += int(fv_returning)
+        result["residents"] += int(people)
+        result["new_residents"] += int(people) if new else 0
+        if first_level is not None:
+            pair = (first_level, last_level)
+            result["moves"][pair] = result["moves"].get(pair, 0) + int(people)
+    return result
 
 
 # -- bookings, slots, tickets, call-backs -----------------------------------------------------------
 
-def booking_counts(session, filters, tz):
+def booking_figures(session, filters, tz, dialect, months):
+    """Bookings of the period by status, its seats booked, and the bookings of the trend's months.
+
+    One statement over the span covering both the period and the 12 trend months (they end
+    together), grouped by month, status, whether the slot was cancelled and whether it lies in the
+    period. Returns (statuses, seats booked, {month: {status: count}}).
+    """
     first, after = instant_bounds(filters.start, filters.end, tz)
-    query = (select(BK.c.status, SL.c.cancelled, func.count()).join(SL, SL.c.id == BK.c.slot_id)
-             .where(SL.c.starts_at >= first, SL.c.starts_at < after).group_by(BK.c.status, SL.c.cancelled))
-    query = _booking_filters(query, filters)
-    statuses, seats_booked = {}, 0
-    for status, slot_cancelled, count in session.execute(query):
-        statuses[status] = statuses.get(status, 0) + count
-        if not slot_cancelled and status not in CANCELLED:
-            seats_booked += count
-    return statuses, seats_booked
+    span_first, _ = instant_bounds(min(filters.start, date.fromisoformat(months[0] + "-01")), filters.end, tz)
+    _, span_after = instant_bounds(filters.start, month_end(filters.end), tz)
+    month = month_of_instant(dialect, SL.c.starts_at, tz)
+    in_period = case((and_(SL.c.starts_at >= first, SL.c.starts_at < after), 1), else_=0)
+    query = (select(month, BK.c.status, SL.c.cancelled, in_period, func.count())
+             .join(SL, SL.c.id == BK.c.slot_id)
+             .where(SL.c.starts_at >= span_first, SL.c.starts_at < span_after)
+             .group_by(month, BK.c.status, SL.c.cancelled, in_period))
+    statuses, seats_booked, monthly = {}, 0, {}
+    for key, status, slot_cancelled, counted, count in session.execute(_booking_filters(query, filters)):
+        by_month = monthly.setdefault(key, {})
+        by_month[status] = by_month.get(status, 0) + count
+        if counted:
+            statuses[status] = statuses.get(status, 0) + count
+            if not slot_cancelled and status not in CANCELLED:
+                seats_booked += count
+    return statuses, seats_booked, monthly
+
+
+def month_end(day):
+    following = day.replace(day=1) + timedelta(days=32)
+    return following.replace(day=1) - timedelta(days=1)
 
 
 def _booking_filters(query, filters):
@@ -442,12 +474,10 @@ def trend_months(end):
     return keys[::-1]
 
 
-def trends(session, filters, tz, dialect):
+def trends(session, filters, tz, dialect, bookings_by_month):
     """{month: {measure: value}} over the 12 months ending with the period's last month."""
     months = trend_months(filters.end)
-    start = date.fromisoformat(months[0] + "-01")
-    end = filters.end.replace(day=1) + timedelta(days=32)
-    end = end.replace(day=1) - timedelta(days=1)
+    start, end = date.fromisoformat(months[0] + "-01"), month_end(filters.end)
     data = {month: {} for month in months}
 
     month = month_of_day(dialect, HS.c.day)
@@ -457,14 +487,11 @@ def trends(session, filters, tz, dialect):
         if key in data:
             data[key].update(sessions=int(sessions), people=int(people), hours=round(int(minutes) / 60, 1))
 
-    first, after = instant_bounds(start, end, tz)
-    month = month_of_instant(dialect, SL.c.starts_at, tz)
-    query = (select(month, BK.c.status, func.count()).join(SL, SL.c.id == BK.c.slot_id)
-             .where(SL.c.starts_at >= first, SL.c.starts_at < after).group_by(month, BK.c.status))
-    for key, status, count in session.execute(_booking_filters(query, filters)):
+    for key, statuses in bookings_by_month.items():
         if key in data:
-            measure = "cancelled" if status in CANCELLED else status
-            data[key][measure] = data[key].get(measure, 0) + int(count)
+            for status, count in statuses.items():
+                measure = "cancelled" if status in CANCELLED else status
+                data[key][measure] = data[key].get(measure, 0) + int(count)
 
     month = month_of_day(dialect, TK.c.day)
     for key, count in session.execute(_ticket_filters(select(month, func.count()), filters, start, end)
@@ -526,16 +553,17 @@ def figures(session, filters, tz):
     """Every figure of the dashboard for the filters: a fixed number of statements whatever the period."""
     dialect = _dialect(session)
     labels = list_labels(session)
-    totals, dims = session_aggregates(session, filters, labels)
+    attendees = attendee_figures(session, filters)
+    totals, dims = session_aggregates(session, filters, labels, attendees)
     groups = grouped_counts(session, filters, dialect)
     heat = groups["heat"]
-    residents, new_residents = resident_counts(session, filters)
-    moves = autonomy_moves(session, filters)
-    statuses, seats_booked = booking_counts(session, filters, tz)
+    residents, new_residents, moves = attendees["residents"], attendees["new_residents"], attendees["moves"]
+    statuses, seats_booked, bookings_by_month = booking_figures(session, filters, tz, dialect,
+                                                                trend_months(filters.end))
     slots, seats_offered, hours_offered = slot_offer(session, filters, tz, dialect)
     tickets, waits, called = ticket_figures(session, filters, dialect)
     callbacks, callbacks_handled, callback_waits = callback_figures(session, filters, tz, dialect)
-    monthly = trends(session, filters, tz, dialect)
+    monthly = trends(session, filters, tz, dialect, bookings_by_month)
 
     people = residents + totals["others"]
     new = new_residents + totals["others_new"]
