@@ -225,8 +225,16 @@ ENUM_DIMENSIONS = [("kind", SessionKind), ("channel", Channel), ("equipment", Eq
                    ("age_bracket", AgeBracket), ("situation", Situation)]
 
 
+def const(value):
+    """A constant written into the SQL rather than bound: SQLite compares a column with a bound
+    parameter inside CASE about eight times slower than with a literal."""
+    return literal(value, literal_execute=True)
+
+
 def _sum_when(condition, value):
-    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+    if isinstance(value, int):
+        value = const(value)
+    return func.coalesce(func.sum(case((condition, value), else_=const(0))), const(0))
 
 
 def session_aggregates(session, filters, labels, attendees):
@@ -252,18 +260,18 @@ def session_aggregates(session, filters, labels, attendees):
     for name, choice in ENUM_DIMENSIONS:
         column = HS.c[name]
         for member in choice:
-            columns[f"{name}:{member.value}"] = _sum_when(column == member.value, people)
+            columns[f"{name}:{member.value}"] = _sum_when(column == const(member.value), people)
         columns[f"{name}:"] = _sum_when(column.is_(None), people)
     for member in SessionKind:
-        columns[f"kind_sessions:{member.value}"] = _sum_when(HS.c.kind == member.value, 1)
+        columns[f"kind_sessions:{member.value}"] = _sum_when(HS.c.kind == const(member.value), 1)
     for name in ("equipment_own", "aidants_connect"):
         columns[f"{name}:yes"] = _sum_when(HS.c[name].is_(True), people)
         columns[f"{name}:no"] = _sum_when(HS.c[name].is_(False), people)
         columns[f"{name}:"] = _sum_when(HS.c[name].is_(None), people)
     for key in labels.referrals:
-        columns[f"referral_target_id:{key}"] = _sum_when(HS.c.referral_target_id == int(key), people)
+        columns[f"referral_target_id:{key}"] = _sum_when(HS.c.referral_target_id == const(int(key)), people)
     for code, _label, lower, upper in DURATION_BUCKETS:
-        inside = minutes >= lower if upper is None else and_(minutes >= lower, minutes < upper)
+        inside = minutes >= const(lower) if upper is None else and_(minutes >= const(lower), minutes < const(upper))
         columns[f"bucket_sessions:{code}"] = _sum_when(inside, 1)
         columns[f"bucket_minutes:{code}"] = _sum_when(inside, minutes)
     names = list(columns)
