@@ -1,7 +1,7 @@
 """Run every benchmark: `make bench` or `python -m bench`."""
-from . import booking, desk, foundation
+from . import booking, desk, foundation, stats
 
-BENCHMARKS = [foundation, booking, desk]
+BENCHMARKS = [foundation, booking, desk, stats]
 
 if __name__ == "__main__":
     for benchmark in BENCHMARKS:

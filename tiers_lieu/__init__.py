@@ -83,6 +83,7 @@ def register_commands(app):
     from .booking.cli import slots
     from .demo import seed
     from .notify.cli import notify
+    from .stats import cli as stats_cli  # noqa: F401  (adds "seed bench" to the seed group)
 
     app.cli.add_command(users)
     app.cli.add_command(slots)

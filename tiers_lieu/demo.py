@@ -46,7 +46,14 @@ def demo_lists():
     ensure_default_lists(db.session)
 
 
-DEMO_STEPS = [demo_centre, demo_staff, demo_booking, demo_bookings, demo_lists, demo_today]
+def demo_activity():
+    from .booking.cli import centre_timezone
+    from .stats.history import six_months_of_activity
+
+    six_months_of_activity(db.session, centre_timezone())
+
+
+DEMO_STEPS = [demo_centre, demo_staff, demo_booking, demo_bookings, demo_lists, demo_activity, demo_today]
 
 
 def load_demo():

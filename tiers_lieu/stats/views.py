@@ -1,12 +1,123 @@
-from flask import Blueprint, render_template
+"""Usage statistics and exports for coordinators; facilitators see the same pages for their own sessions."""
+from datetime import datetime
+
+from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
+                   stream_with_context, url_for)
+from flask_babel import format_date, format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..accounts.auth import protect_blueprint
 from ..accounts.models import Role
+from ..admin.models import current_centre
+from ..booking.cli import centre_timezone
+from ..extensions import db
+from . import exports, period, queries
+from .charts import chart_for
+from .queries import DEFINITIONS
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 protect_blueprint(bp, Role.FACILITATOR)
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def read_request():
+    """The filters of this request; a facilitator is held to their own figures (403 for anyone else's)."""
+    topics, staff, places = queries.filter_options(db.session)
+    if not current_user.is_coordinator:
+        asked = request.args.get("facilitator")
+        if asked not in (None, "", str(current_user.id)):
+            abort(403)
+        staff = [(user_id, name) for user_id, name in staff if user_id == current_user.id]
+    args = request.args.to_dict()
+    if not current_user.is_coordinator:
+        args["facilitator"] = str(current_user.id)
+    today = datetime.now(centre_timezone()).date()
+    asked = period.parse(args, today, {t for t, _ in topics}, {u for u, _ in staff}, {p for p, _ in places})
+    return asked, {"topics": topics, "staff": staff, "places": places}
+
+
+def describe(asked, options):
+    """The period and filters in words, for the report's heading and the exports."""
+    filters = asked.filters
+    words = [_("From %(start)s to %(end)s", start=format_date(filters.start, "long"),
+               end=format_date(filters.end, "long"))]
+    for key, value, label in (("topics", filters.topic_id, _("topic")),
+                              ("staff", filters.facilitator_id, _("facilitator")),
+                              ("places", filters.location_id, _("place"))):
+        if value is not None:
+            words.append(_("%(label)s: %(value)s", label=label, value=dict(options[key])[value]))
+    return " · ".join(words)
+
+
+def file_name(asked, extension, what="statistiques"):
+    return f"{what}-{asked.filters.start.isoformat()}-{asked.filters.end.isoformat()}.{extension}"
+
+
+def _page(template):
+    asked, options = read_request()
+    result = queries.figures(db.session, asked.filters, centre_timezone())
+    return render_template(template, asked=asked, options=options, figures=result, periods=period.PERIODS,
+                           definitions=DEFINITIONS, chart_for=chart_for, centre=current_centre(),
+                           description=describe(asked, options), number=format_decimal)
+
 
 @bp.route("/")
 def index():
-    return render_template("stats/index.html")
+    return _page("stats/index.html")
+
+
+@bp.route("/report")
+def report():
+    return _page("stats/report.html")
+
+
+def _export_refused(asked):
+    """Send back to the dashboard, which explains, when the filters could not all be used."""
+    return redirect(url_for("stats.index", **request.args)) if asked.errors else None
+
+
+@bp.route("/export.csv")
+def export_csv():
+    asked, options = read_request()
+    if refused := _export_refused(asked):
+        return refused
+    result = queries.figures(db.session, asked.filters, centre_timezone())
+    body = "".join(exports.figures_csv(result, describe(asked, options)))
+    return _download(body.encode("utf-8"), "text/csv; charset=utf-8", file_name(asked, "csv"))
+
+
+@bp.route("/export.xlsx")
+def export_xlsx():
+    asked, options = read_request()
+    if refused := _export_refused(asked):
+        return refused
+    result = queries.figures(db.session, asked.filters, centre_timezone())
+    body = exports.figures_xlsx(result, describe(asked, options), current_centre().name)
+    return _download(body, XLSX, file_name(asked, "xlsx"))
+
+
+@bp.route("/sessions.csv")
+def sessions_csv():
+    asked, _options = read_request()
+    if refused := _export_refused(asked):
+        return refused
+    rows = exports.sessions_csv(db.session, asked.filters, current_app.config["SECRET_KEY"])
+    return _download(stream_with_context(line.encode("utf-8") for line in rows), "text/csv; charset=utf-8",
+                     file_name(asked, "csv", "accompagnements"))
+
+
+@bp.route("/sessions.xlsx")
+def sessions_xlsx():
+    asked, _options = read_request()
+    if refused := _export_refused(asked):
+        return refused
+    chunks = exports.sessions_xlsx(db.session, asked.filters, current_app.config["SECRET_KEY"])
+    return _download(stream_with_context(chunks), XLSX, file_name(asked, "xlsx", "accompagnements"))
+
+
+def _download(body, mimetype, name):
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -1,0 +1,30 @@
+"""`flask seed bench`: a large, realistic history for the statistics' benchmark."""
+import time
+
+import click
+from flask import current_app
+
+from ..booking.cli import centre_timezone
+from ..demo import seed
+from ..extensions import db
+from .history import bench_history
+
+
+@seed.command("bench")
+@click.option("--years", default=3, show_default=True, type=click.IntRange(1, 10),
+              help="How many years of history to write, up to yesterday.")
+@click.option("--bookings", type=click.IntRange(1_000, 2_000_000),
+              help="At least this many bookings (by default 40,000 a year).")
+@click.option("--residents", default=22_000, show_default=True, type=click.IntRange(100, 1_000_000))
+def bench(years, bookings, residents):
+    """Add a network of places with years of bookings, walk-ins and help sessions (after `seed demo`)."""
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException("Benchmark data is refused in production.")
+    began = time.perf_counter()
+    try:
+        counts = bench_history(db.session, centre_timezone(), years=years, bookings=bookings or 40_000 * years,
+                               residents=residents)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(", ".join(f"{name}: {value}" for name, value in sorted(counts.items()))
+               + f" ({time.perf_counter() - began:.0f} s)")

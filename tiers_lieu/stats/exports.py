@@ -1,0 +1,219 @@
+"""CSV and XLSX exports: the dashboard's figures, and the raw help sessions one row per participant.
+
+CSV files are UTF-8 with a byte-order mark and use `;` between fields, which is what Excel in
+French expects; decimals take a comma in French and a point in English. The figures come from `queries.figures`, the
+same call the dashboard makes. Raw sessions are pseudonymous: a resident appears as a stable
+pseudonym (an HMAC of their id with the app's secret key), never with a name, phone, e-mail or
+note. Both raw exports stream: sessions are read 1,000 at a time by id, so memory stays flat
+whatever the number of rows; the XLSX is written by openpyxl in write-only mode to a temporary
+file that is then sent in chunks and deleted.
+"""
+import csv
+import hashlib
+import hmac
+import io
+import os
+import tempfile
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from ..accounts.models import User
+from ..booking.models import Location
+from ..desk.models import (AdminDomain, AgeBracket, Assistance, Autonomy, Channel, Equipment, Outcome,
+                           SessionKind, Situation, help_session_need, help_session_topic)
+from .queries import ATT, HS, list_labels, session_conditions
+
+CHUNK = 1_000
+CSV_BOM = "\ufeff"
+SEPARATOR = ";"
+
+
+class _Line:
+    """A file-like object that hands back what csv.writer wrote to it."""
+
+    def __init__(self):
+        self.value = ""
+
+    def write(self, text):
+        self.value += text
+
+
+def csv_lines(rows):
+    """Encode rows as CSV lines, one string at a time, the first one starting with the BOM.
+
+    Decimals take the export language's separator (a comma in French), as Excel expects there.
+    """
+    comma = get_locale() is not None and get_locale().language == "fr"
+    line = _Line()
+    writer = csv.writer(line, delimiter=SEPARATOR, lineterminator="\r\n")
+    yield CSV_BOM
+    for row in rows:
+        line.value = ""
+        writer.writerow(["" if value is None else (str(value).replace(".", ",") if comma and isinstance(value, float)
+                                                   else value) for value in row])
+        yield line.value
+
+
+def _cell(value):
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return str(value)
+
+
+# -- the figures --------------------------------------------------------------------------------------
+
+def figure_rows(figures, describe):
+    """Rows of the figures in long form: section, table, item, measure, value (the CSV's layout).
+
+    `describe` is the period and filters in words, written first.
+    """
+    yield [_("Section"), _("Table"), _("Item"), _("Measure"), _("Value")]
+    yield [_("Filters"), "", "", "", describe]
+    for section in figures.sections:
+        for table in section.tables:
+            measures = table.columns[table.label_columns:]
+            for row in table.rows:
+                label = " → ".join(str(part) for part in row[:table.label_columns])
+                for measure, value in zip(measures, row[table.label_columns:]):
+                    yield [str(section.title), str(table.title), str(label), str(measure), _cell(value)]
+
+
+def figures_csv(figures, describe):
+    return csv_lines(figure_rows(figures, describe))
+
+
+def figures_xlsx(figures, describe, centre_name):
+    """The figures as an XLSX workbook (bytes): one sheet per section, its tables one under another."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    used = set()
+    for section in figures.sections:
+        name = _sheet_name(str(section.title), used)
+        sheet = workbook.create_sheet(name)
+        sheet.append([centre_name])
+        sheet.append([describe])
+        sheet.append([])
+        for table in section.tables:
+            sheet.append([str(table.title)])
+            sheet.append([str(column) for column in table.columns])
+            for row in table.rows:
+                sheet.append([_cell(value) for value in row])
+            sheet.append([])
+        sheet.column_dimensions["A"].width = 48
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_name(title, used):
+    """Excel's sheet names: at most 31 characters, none of []:*?/\\, unique."""
+    name = "".join(char for char in title if char not in "[]:*?/\\")[:31] or "Sheet"
+    candidate, n = name, 2
+    while candidate in used:
+        candidate = f"{name[:28]} {n}"
+        n += 1
+    used.add(candidate)
+    return candidate
+
+
+# -- the raw sessions ---------------------------------------------------------------------------------
+
+SESSION_COLUMNS = [
+    _l("Session"), _l("Participant"), _l("Resident pseudonym"), _l("Date"), _l("Start"), _l("Kind"),
+    _l("Duration (min)"), _l("Participants in the session"), _l("Booked or walk-in"), _l("Channel"),
+    _l("Equipment"), _l("Own equipment"), _l("Topics"), _l("Administrative domain"), _l("Procedure"),
+    _l("Done with or for"), _l("Aidants Connect"), _l("Autonomy"), _l("Outcome"), _l("Referred to"),
+    _l("Needs noticed"), _l("Age bracket"), _l("Situation"), _l("Neighbourhood"), _l("First visit"),
+    _l("Facilitator"), _l("Place"),
+]
+
+
+def pseudonym(secret_key, resident_id):
+    """A stable pseudonym of a resident: the same person always gets the same one, nobody can reverse it."""
+    digest = hmac.new(secret_key.encode(), f"stats-resident:{resident_id}".encode(), hashlib.sha256).hexdigest()
+    return "R-" + digest[:12]
+
+
+def _yes_no(value):
+    if value is None:
+        return ""
+    return _("Yes") if value else _("No")
+
+
+def session_rows(session, filters, secret_key):
+    """The header, then one row per participant of every session of the filters, read by chunks."""
+    labels = list_labels(session)
+    staff = dict(session.execute(select(User.id, User.display_name)).all())
+    places = dict(session.execute(select(Location.id, Location.name)).all())
+    booked, walk_in = _("Booked"), _("Walk-in")
+    yield [str(column) for column in SESSION_COLUMNS]
+    last_id = 0
+    conditions = session_conditions(filters)
+    while True:
+        sessions = session.execute(
+            select(HS).where(HS.c.id > last_id, *conditions).order_by(HS.c.id).limit(CHUNK)).all()
+        if not sessions:
+            return
+        ids = [row.id for row in sessions]
+        last_id = ids[-1]
+        topics, needs, attendees = {}, {}, {}
+        for session_id, topic_id in session.execute(
+                select(help_session_topic.c.session_id, help_session_topic.c.topic_id)
+                .where(help_session_topic.c.session_id.in_(ids))):
+            topics.setdefault(session_id, []).append(labels.topics.get(str(topic_id), ""))
+        for session_id, need_id in session.execute(
+                select(help_session_need.c.session_id, help_session_need.c.need_id)
+                .where(help_session_need.c.session_id.in_(ids))):
+            needs.setdefault(session_id, []).append(labels.needs.get(str(need_id), ""))
+        for session_id, resident_id, booking_id in session.execute(
+                select(ATT.c.session_id, ATT.c.resident_id, ATT.c.booking_id)
+                .where(ATT.c.session_id.in_(ids)).order_by(ATT.c.id)):
+            attendees.setdefault(session_id, []).append((resident_id, booking_id))
+        session.rollback()  # end the read transaction between chunks: nothing is held while streaming
+        for row in sessions:
+            named = attendees.get(row.id, [])[:row.participant_count]
+            access = booked if row.slot_id is not None or any(b for _, b in named) else walk_in
+            common = [
+                row.day.isoformat(), row.start_time.strftime("%H:%M") if row.start_time else "",
+                SessionKind.label_of(row.kind), row.duration_minutes, row.participant_count, access,
+                Channel.label_of(row.channel), Equipment.label_of(row.equipment) if row.equipment else "",
+                _yes_no(row.equipment_own), " | ".join(topics.get(row.id, [])),
+                AdminDomain.label_of(row.admin_domain) if row.admin_domain else "", row.procedure_name or "",
+                Assistance.label_of(row.assistance) if row.assistance else "", _yes_no(row.aidants_connect),
+                Autonomy.label_of(row.autonomy) if row.autonomy else "",
+                Outcome.label_of(row.outcome) if row.outcome else "",
+                labels.referrals.get(str(row.referral_target_id), "") if row.referral_target_id else "",
+                " | ".join(needs.get(row.id, [])),
+                AgeBracket.label_of(row.age_bracket) if row.age_bracket else "",
+                Situation.label_of(row.situation) if row.situation else "", row.neighbourhood or "",
+                _yes_no(row.first_visit), staff.get(row.facilitator_id, ""), places.get(row.location_id, ""),
+            ]
+            for n in range(row.participant_count):
+                resident_id = named[n][0] if n < len(named) else None
+                who = pseudonym(secret_key, resident_id) if resident_id is not None else ""
+                yield [row.id, n + 1, who] + [_cell(value) for value in common]
+
+
+def sessions_csv(session, filters, secret_key):
+    return csv_lines(session_rows(session, filters, secret_key))
+
+
+def sessions_xlsx(session, filters, secret_key, chunk_size=64 * 1024):
+    """Write the raw sessions with openpyxl's write-only mode to a temporary file, then yield its bytes."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(str(_l("Help sessions"))[:31])
+    for row in session_rows(session, filters, secret_key):
+        sheet.append(row)
+    handle, path = tempfile.mkstemp(prefix="tiers-lieu-sessions-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        workbook.save(path)
+        with open(path, "rb") as file:
+            while chunk := file.read(chunk_size):
+                yield chunk
+    finally:
+        os.unlink(path)
