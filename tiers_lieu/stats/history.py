@@ -22,7 +22,7 @@ import unicodedata
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select, update
 
 from ..accounts.models import Role, User
 from ..booking.codes import ALPHABET, CODE_LENGTH
@@ -308,6 +308,14 @@ class Generator:
                     self.visits[who] += 1
             sessions.append((row, topics, needs, seen))
         booking_ids = self.writer.add(Booking.__table__, bookings, returning=True)
+        # The slots were written before their bookings were drawn: give them their seats now.
+        slots_table = Slot.__table__
+        taken = [{"slot": slot_id, "seats": slot["seats_taken"]} for slot, slot_id in zip(slots, slot_ids)
+                 if slot["seats_taken"]]
+        for chunk in batches(taken):
+            self.writer.connection.execute(
+                update(slots_table).where(slots_table.c.id == bindparam("slot")).values(seats_taken=bindparam("seats")),
+                chunk)
         self.counts["bookings"] += len(bookings)
         self._write_sessions([(row, topics, needs, [(self.residents[who][0], booking_ids[index])
                                                     for who, index in seen])
