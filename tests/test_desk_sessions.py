@@ -74,6 +74,16 @@ def test_a_booking_prefills_the_form_and_saving_marks_it_seen(client, login_as, 
     assert attendee.booking_id == today_booking.id and attendee.resident_id is None
 
 
+def test_a_second_click_does_not_log_the_session_twice(client, login_as, today_booking):
+    login_as()
+    url = f"/desk/sessions/new?booking={today_booking.id}"
+    assert post_session(client, url).status_code == 302
+    response = post_session(client, url)
+    logged = db.session.execute(db.select(HelpSession)).scalar_one()
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/desk/sessions/{logged.id}/edit")
+    assert "n'a pas été saisi deux fois" in client.get(response.headers["Location"]).page
+
+
 def test_a_remembered_resident_is_linked_but_not_one_who_did_not_agree(client, login_as, today_booking):
     user = login_as()
     remembered = Resident(first_name="Hélène", name_key="helene", remember_consent_at=utcnow(),

@@ -50,6 +50,7 @@ def problem_message(problem):
                                      "or log the session from the day of the booking."),
         service.Problem.CANCELLED: _("This booking was cancelled, so no session can be logged for it. "
                                      "Log the session without the booking if the person came after all."),
+        service.Problem.ALREADY_LOGGED: _("A session is already logged for this: it was not logged twice."),
         service.Problem.NO_SHOW: _("This booking is marked as a no-show. Mark the person as arrived on the "
                                    "day view first, or log the session without the booking."),
     }[problem]
@@ -92,9 +93,14 @@ def new_session():
             help_session = service.log_session(db.session, form.data_for_service(), current_user, origin)
         except service.CannotLog as cannot:
             db.session.rollback()
-            form.form_errors.append(problem_message(cannot.problem))
+            if cannot.problem is service.Problem.ALREADY_LOGGED and service.can_edit(
+                    current_user, db.session.get(HelpSession, cannot.session_id)):
+                flash(problem_message(cannot.problem), "info")
+                return redirect(url_for("desk.edit_session", session_id=cannot.session_id))
             if cannot.problem is service.Problem.OTHER_DAY:
-                form.day.errors.append(problem_message(cannot.problem))
+                form.day.errors = [*form.day.errors, problem_message(cannot.problem)]
+            else:
+                form.form_errors.append(problem_message(cannot.problem))
         else:
             flash(_("The session is saved."), "success")
             if help_session.outcome == Outcome.FOLLOW_UP.value:

@@ -41,12 +41,14 @@ class Problem(enum.Enum):
     OTHER_DAY = "other_day"        # the booking is on another day than the session's date
     CANCELLED = "cancelled"        # the booking was cancelled
     NO_SHOW = "no_show"            # the booking is marked as a no-show
+    ALREADY_LOGGED = "logged"      # the booking or the ticket already has its session (a second click)
 
 
 class CannotLog(Exception):
-    def __init__(self, problem):
+    def __init__(self, problem, session_id=None):
         super().__init__(problem.value)
         self.problem = problem
+        self.session_id = session_id  # the session already logged, to edit it instead
 
 
 @dataclass
@@ -212,6 +214,9 @@ def log_session(session, data, author, origin):
     booking, ticket, slot = origin.booking, origin.ticket, origin.slot
     if booking is not None:
         check_booking(booking, data.day)
+    logged = already_logged(session, origin)
+    if logged is not None:
+        raise CannotLog(Problem.ALREADY_LOGGED, logged)
     named = []
     if slot is not None:
         wanted = set(data.participant_booking_ids)
@@ -252,6 +257,21 @@ def log_session(session, data, author, origin):
     audit.record("session.created", help_session, actor=author, attendees=len(help_session.attendees))
     session.commit()
     return help_session
+
+
+def already_logged(session, origin):
+    """The id of the session already logged for this booking or ticket, if any."""
+    if origin.slot is not None and origin.slot.capacity > 1:
+        return session.execute(select(HelpSession.id).where(
+            HelpSession.slot_id == origin.slot.id, HelpSession.kind == SessionKind.WORKSHOP.value).limit(1)).scalar()
+    if origin.ticket is not None:
+        found = session.execute(select(HelpSession.id).where(HelpSession.ticket_id == origin.ticket.id).limit(1)).scalar()
+        if found is not None:
+            return found
+    if origin.booking is not None:
+        return session.execute(select(Attendee.session_id).where(Attendee.booking_id == origin.booking.id)
+                               .limit(1)).scalar()
+    return None
 
 
 def location_of(origin):
