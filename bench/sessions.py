@@ -9,7 +9,6 @@ needs, profile, note). Every POST must answer 302 (saved, back to the day view).
 """
 import random
 import statistics
-import threading
 import time
 from datetime import date, time as clock, timedelta
 

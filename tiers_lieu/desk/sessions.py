@@ -96,6 +96,9 @@ def load_origin(session, booking_id=None, ticket_id=None, slot_id=None, resident
             select(Booking).where(Booking.slot_id == slot_id, Booking.status.in_(PRESENT_STATUSES))
             .options(selectinload(Booking.resident)).order_by(Booking.first_name, Booking.id)
         ).scalars().all()
+        if origin.slot.capacity == 1 and origin.booking is None and len(origin.participants) == 1:
+            # A one-seat slot: the session is its booking's.
+            origin.booking, origin.participants = origin.participants[0], []
     if resident_id is not None:
         origin.resident = session.get(Resident, resident_id)
         if origin.resident is None:
@@ -130,8 +133,9 @@ def prefill(session, origin, tz, now=None):
             values["duration"] = ticket.topic.default_duration or 30
     if slot is not None:
         start = slot.starts_at.astimezone(tz)
-        values.update(day=start.date(), start_time=start.time(), duration=slot_minutes(slot),
-                      topics=[topic.id for topic in slot.topics])
+        values.update(day=start.date(), start_time=start.time(), duration=slot_minutes(slot))
+        if booking is None:
+            values["topics"] = [topic.id for topic in slot.topics]
         if slot.capacity > 1:
             values.update(kind=SessionKind.WORKSHOP.value,
                           participant_count=max(1, len(origin.participants)),
@@ -218,7 +222,7 @@ def log_session(session, data, author, origin):
     if logged is not None:
         raise CannotLog(Problem.ALREADY_LOGGED, logged)
     named = []
-    if slot is not None:
+    if slot is not None and data.kind == SessionKind.WORKSHOP.value:
         wanted = set(data.participant_booking_ids)
         named = [b for b in origin.participants if b.id in wanted]
     elif booking is not None:
