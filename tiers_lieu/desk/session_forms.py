@@ -34,6 +34,10 @@ def own_choices():
 class OptionalRadioField(RadioField):
     """Radio buttons none of which needs to be chosen."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.type = "RadioField"  # drawn by the form macros like any group of radio buttons
+
     def pre_validate(self, form):
         if self.data in (None, "", "None"):
             self.data = None
