@@ -126,6 +126,9 @@ def test_book_a_follow_up_for_a_resident(client, login_as):
         "note": "", "language": "fr", "request_key": "m" * 20})
     assert response.status_code == 409 and "vient d'être pris" in response.page
     assert f'value="{slots[1].id}"' in response.page
+    # A remembered resident's follow-up starts on the topic of their latest booking.
+    service.give_consent(db.session, resident, staff)
+    assert f'value="{topic.slug}" selected' in client.get(f"/desk/book?resident={resident.id}").page
     assert client.get("/desk/book?resident=99999").status_code == 404
     assert client.get("/desk/book?topic=nope").status_code == 404
 

@@ -146,6 +146,8 @@ def book_for():
     booking_id = id_argument("booking")
     earlier = db.get_or_404(Booking, booking_id) if booking_id else None
     topics = active_topics(db.session)
+    if earlier is None and person is not None and person.remembered:
+        earlier = service.last_booking(db.session, person)
     topic = chosen_topic(topics, callback, earlier)
     rules = staff_rules()
     now = utcnow()

@@ -164,6 +164,14 @@ def history(session, resident, now=None):
     )
 
 
+def last_booking(session, resident):
+    """The resident's latest booking, whose topic a follow-up most likely shares."""
+    return session.execute(
+        select(Booking).join(Slot, Booking.slot_id == Slot.id).where(Booking.resident_id == resident.id)
+        .order_by(Slot.starts_at.desc()).limit(1)
+    ).scalar()
+
+
 def contact_of(resident=None, booking=None, callback=None):
     """First name, phone, e-mail and language to prefill a booking made for someone."""
     source = resident or booking or callback
