@@ -11,6 +11,7 @@ import random
 import statistics
 import time
 from datetime import date, time as clock, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, func, insert, select
 
@@ -37,6 +38,7 @@ def add_sessions(database_url, count=SESSIONS, seed=2):
     from tiers_lieu.desk.lists import ensure_default_lists
     from tiers_lieu.desk.models import (AdminDomain, Attendee, Autonomy, Channel, Equipment, HelpSession, Need,
                                         Outcome, Situation, help_session_need, help_session_topic)
+    from tiers_lieu.database import utcnow
     from tiers_lieu.extensions import db
 
     began = time.perf_counter()
@@ -54,12 +56,15 @@ def add_sessions(database_url, count=SESSIONS, seed=2):
             .order_by(Booking.id).limit(count)).all()
         first_id = (session.execute(select(func.max(HelpSession.id))).scalar() or 0) + 1
         sessions, topic_rows, need_rows, attendees = [], [], [], []
-        today = date.today()
+        tz = ZoneInfo(app.config["TIMEZONE"])
+        now = utcnow()
+        today = now.astimezone(tz).date()
         for n in range(count):
             session_id = first_id + n
             if n < len(seen):
                 booking_id, topic_id, starts_at, location_id = seen[n]
-                day, start = starts_at.date(), starts_at.time()
+                local = starts_at.astimezone(tz)
+                day, start = local.date(), local.time()
                 attendees.append({"session_id": session_id, "booking_id": booking_id})
             else:
                 booking_id, topic_id, location_id = None, rng.choice(topics), None
@@ -73,7 +78,7 @@ def add_sessions(database_url, count=SESSIONS, seed=2):
                 "autonomy": rng.choice(list(Autonomy)).value, "outcome": rng.choice(list(Outcome)).value,
                 "participant_count": 1, "situation": rng.choice(list(Situation)).value,
                 "first_visit": rng.random() < 0.3, "facilitator_id": rng.choice(staff),
-                "location_id": location_id, "created_at": func.now(), "updated_at": func.now(),
+                "location_id": location_id, "created_at": now, "updated_at": now,
             })
             topic_rows.append({"session_id": session_id, "topic_id": topic_id})
             for need_id in rng.sample(needs, rng.choice((0, 0, 1, 2))):

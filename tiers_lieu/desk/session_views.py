@@ -58,16 +58,16 @@ def problem_message(problem):
 
 def prepare(form, help_session=None, origin=None):
     """Give the form its lists: active entries, plus the ones an existing session already uses."""
-    keep_topics = [t.id for t in help_session.topics] if help_session else ()
-    keep_needs = [n.id for n in help_session.needs] if help_session else ()
-    keep_referral = help_session.referral_target_id if help_session else None
-    if help_session is not None:
-        participants = service.workshop_bookings(db.session, help_session)
-    else:
+    if help_session is None:
+        topics, needs, targets = service.form_lists(db.session)
         participants = origin.participants if origin is not None else []
-    form.set_lists(service.session_topics(db.session, keep_topics), service.active_needs(db.session, keep_needs),
-                   service.active_referral_targets(db.session, keep_referral), participants)
-    return participants
+    else:
+        topics = service.session_topics(db.session, [t.id for t in help_session.topics])
+        needs = service.active_needs(db.session, [n.id for n in help_session.needs])
+        targets = service.active_referral_targets(db.session, help_session.referral_target_id)
+        participants = service.workshop_bookings(db.session, help_session)
+    form.set_lists(topics, needs, targets, participants)
+    return topics, participants
 
 
 @bp.route("/sessions/new", methods=["GET", "POST"])
@@ -80,7 +80,7 @@ def new_session():
     if origin is None:
         abort(404)
     form = SessionForm()
-    participants = prepare(form, origin=origin)
+    topics, participants = prepare(form, origin=origin)
     if request.method == "GET":
         form.fill(service.prefill(db.session, origin, centre_timezone()))
         if origin.booking is not None:
@@ -106,7 +106,7 @@ def new_session():
             if help_session.outcome == Outcome.FOLLOW_UP.value:
                 return redirect(follow_up_url(origin, help_session))
             return redirect(url_for("desk.index", day=help_session.day.isoformat()))
-    return render_form(form, origin=origin, participants=participants, action=url_for("desk.new_session", **{
+    return render_form(form, topics, origin=origin, participants=participants, action=url_for("desk.new_session", **{
         name: value for name, value in ids.items() if value is not None}))
 
 
@@ -133,7 +133,7 @@ def editable_session(session_id):
 def edit_session(session_id):
     help_session = editable_session(session_id)
     form = SessionForm()
-    participants = prepare(form, help_session=help_session)
+    topics, participants = prepare(form, help_session=help_session)
     if request.method == "GET":
         form.fill(service.values_of(help_session))
     if submitted_and_valid(form):
@@ -143,13 +143,12 @@ def edit_session(session_id):
         else:
             flash(_("Nothing was changed."), "info")
         return redirect(url_for("desk.sessions"))
-    return render_form(form, participants=participants, help_session=help_session,
+    return render_form(form, topics, participants=participants, help_session=help_session,
                        history=service.change_history(db.session, help_session),
                        action=url_for("desk.edit_session", session_id=help_session.id))
 
 
-def render_form(form, action, origin=None, participants=(), help_session=None, history=()):
-    topics = service.session_topics(db.session)
+def render_form(form, topics, action, origin=None, participants=(), help_session=None, history=()):
     field_labels = {name: field.label.text for name, field in form._fields.items()}
     field_labels.update(duration_minutes=form.duration.label.text,
                         referral_target_id=form.referral_target.label.text,

@@ -7,16 +7,17 @@ from dataclasses import dataclass, field
 from datetime import time
 from typing import Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..audit import AuditEvent
 from ..booking.cli import centre_timezone
-from ..booking.models import Booking, BookingStatus, Slot, Topic
+from ..booking.models import Booking, BookingStatus, Slot, Topic, current_language
 from ..database import utcnow
+from ..settings_cache import forget_when_flushed, remember
 from .models import (AgeBracket, Attendee, Channel, HelpSession, Need, QueueTicket, ReferralTarget,
-                     Resident, SessionKind, TicketStatus)
+                     Resident, SessionKind, TicketStatus, help_session_need, help_session_topic)
 
 # The bookings a workshop's log names as its participants: those who held a seat.
 PRESENT_STATUSES = (BookingStatus.BOOKED.value, BookingStatus.CHECKED_IN.value, BookingStatus.SEEN.value)
@@ -232,8 +233,6 @@ def log_session(session, data, author, origin):
                                slot_id=(slot.id if slot is not None else booking.slot_id if booking is not None else None),
                                ticket_id=ticket.id if ticket is not None else None,
                                location_id=data.location_id or location_of(origin))
-    help_session.topics = topics_by_id(session, data.topic_ids)
-    help_session.needs = needs_by_id(session, data.need_ids)
     for attendee_booking in named:
         resident = attendee_booking.resident
         help_session.attendees.append(Attendee(
@@ -243,6 +242,14 @@ def log_session(session, data, author, origin):
     if not named and person is not None and person.remembered:
         help_session.attendees.append(Attendee(resident_id=person.id))
     session.add(help_session)
+    session.flush()
+    # The ids were checked against the form's lists: link them without loading the rows again.
+    if data.topic_ids:
+        session.execute(insert(help_session_topic), [
+            {"session_id": help_session.id, "topic_id": topic_id} for topic_id in sorted(set(data.topic_ids))])
+    if data.need_ids:
+        session.execute(insert(help_session_need), [
+            {"session_id": help_session.id, "need_id": need_id} for need_id in sorted(set(data.need_ids))])
 
     seen = [b.id for b in named]
     if seen:
@@ -257,7 +264,6 @@ def log_session(session, data, author, origin):
             .where(QueueTicket.id == ticket.id, QueueTicket.status != TicketStatus.SERVED.value)
             .values(status=TicketStatus.SERVED.value, closed_at=now)
             .execution_options(synchronize_session=False))
-    session.flush()
     audit.record("session.created", help_session, actor=author, attendees=len(help_session.attendees))
     session.commit()
     return help_session
@@ -394,6 +400,39 @@ def recent_sessions(session, author, limit=50):
         .order_by(HelpSession.day.desc(), HelpSession.start_time.desc(), HelpSession.id.desc())
         .limit(limit)
     ).scalars().all()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A list entry kept in memory between requests: plain values, its label in both languages."""
+
+    id: int
+    slug: str
+    label_fr: str
+    label_en: str
+
+    @property
+    def label(self):
+        return (self.label_en if current_language() == "en" else "") or self.label_fr
+
+    name = label
+
+
+def form_lists(session):
+    """The active topics, needs and referral targets, read at most every few seconds: every
+    session form (GET and POST) needs them, and coordinators seldom change them."""
+
+    def load():
+        topics = tuple(Entry(t.id, t.slug, t.name_fr, t.name_en) for t in session_topics(session))
+        needs = tuple(Entry(n.id, "", n.label_fr, n.label_en) for n in active_needs(session))
+        targets = tuple(Entry(r.id, "", r.label_fr, r.label_en) for r in active_referral_targets(session))
+        return topics, needs, targets
+
+    return remember("desk_session_lists", str(session.get_bind().url), load)
+
+
+for _model in (Topic, Need, ReferralTarget):
+    forget_when_flushed(_model, "desk_session_lists")
 
 
 def active_referral_targets(session, keep_id=None):
