@@ -1,7 +1,7 @@
 """Run every benchmark: `make bench` or `python -m bench`."""
-from . import booking, desk, foundation, stats
+from . import booking, desk, foundation, sessions, stats
 
-BENCHMARKS = [foundation, booking, desk, stats]
+BENCHMARKS = [foundation, booking, desk, sessions, stats]
 
 if __name__ == "__main__":
     for benchmark in BENCHMARKS:

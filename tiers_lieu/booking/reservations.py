@@ -114,10 +114,12 @@ def find_by_request_key(session, request_key):
     return session.execute(select(Booking).where(Booking.request_key == request_key)).scalar_one_or_none()
 
 
-def book(session, *, slot_id, topic_id, contact, rules, now=None, request_key=None):
+def book(session, *, slot_id, topic_id, contact, rules, now=None, request_key=None, booked_by_id=None,
+         resident_id=None):
     """Book a seat for the resident and queue their confirmation; return (booking, token).
 
     The same request_key (one form, clicked twice) returns the booking made the first time.
+    Staff booking for someone pass who they are (booked_by_id) and the resident, when known.
     """
     now = now or utcnow()
     request_key = request_key or new_request_key()
@@ -138,7 +140,8 @@ def book(session, *, slot_id, topic_id, contact, rules, now=None, request_key=No
         slot_id=slot.id, topic_id=topic_id, code=unused_code(session), token_hash=hash_token(token),
         first_name=contact.first_name, phone=contact.phone, email=contact.email, note=contact.note,
         reminder_consent=contact.reminder_consent, language=contact.language,
-        status=BookingStatus.BOOKED.value, request_key=request_key,
+        status=BookingStatus.BOOKED.value, request_key=request_key, booked_by_id=booked_by_id,
+        resident_id=resident_id,
     )
     session.add(booking)
     try:

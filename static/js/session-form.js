@@ -1,0 +1,33 @@
+// The help-session form shows only what applies: the other duration, the Aidants Connect mandate,
+// the workshop's participants, the administrative procedure. Without JavaScript all is shown.
+(function () {
+  var form = document.getElementById("session-form");
+  if (!form) { return; }
+
+  function checked(name) {
+    var input = form.querySelector('input[name="' + name + '"]:checked');
+    return input ? input.value : "";
+  }
+
+  function show(selector, visible) {
+    var block = form.querySelector(selector);
+    if (!block) { return; }
+    // A block holding an error or a value stays visible: nothing typed is hidden.
+    var filled = block.querySelector(".error") ||
+      Array.prototype.some.call(block.querySelectorAll("input[type=number], input[type=text], select"),
+        function (input) { return input.value && input.value !== "0" && input.type !== "number"; });
+    block.hidden = !(visible || filled);
+  }
+
+  function update() {
+    show(".duration-other", checked("duration") === "other");
+    show(".aidants-connect", checked("assistance") === "for");
+    show(".workshop-block", checked("kind") === "workshop");
+    var admin = form.querySelector('input[name="topics"][data-admin]:checked');
+    var domain = form.querySelector('select[name="admin_domain"]');
+    show(".admin-block", Boolean(admin) || Boolean(domain && domain.value));
+  }
+
+  form.addEventListener("change", update);
+  update();
+})();
