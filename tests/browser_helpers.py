@@ -19,12 +19,18 @@ def horizontal_overflow(page):
     return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
 
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter(element => element.getBoundingClientRect().right > document.documentElement.clientWidth)
+  .slice(-3).map(element => element.outerHTML.slice(0, 160))"""
+
+
 def assert_fits_when_zoomed(page):
     """The page, as it is now, fits a 360 px phone at 200 % zoom without scrolling sideways."""
     size = page.viewport_size
     page.set_viewport_size(ZOOMED_PHONE)
     try:
         overflow = horizontal_overflow(page)
+        culprits = page.evaluate(WIDEST) if overflow > 0 else []
     finally:
         page.set_viewport_size(size)
-    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow} px at 180 CSS px wide"
+    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow} px at 180 CSS px wide: {culprits}"
