@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import audit
-from ..database import utcnow
+from ..database import insert_now, utcnow
 from . import messages
 from .availability import Window
 from .codes import hash_token, new_code, new_request_key, token_for
@@ -163,15 +163,15 @@ def book(session, *, slot, topic_id, contact, rules, now=None, request_key=None)
         raise BookingRefused(Refusal.FULL, slot)
 
     token = token_for(request_key)
-    booking = Booking(
-        slot_id=slot.id, topic_id=topic_id, code=unused_code(session) if code_used else code,
-        token_hash=hash_token(token), first_name=contact.first_name, phone=contact.phone,
-        email=contact.email, note=contact.note, reminder_consent=contact.reminder_consent,
-        language=contact.language, status=BookingStatus.BOOKED.value, request_key=request_key,
-    )
-    session.add(booking)
+    if code_used:
+        code = unused_code(session)
     try:
-        session.flush()
+        booking = insert_now(
+            session, Booking, slot_id=slot.id, topic_id=topic_id, code=code, token_hash=hash_token(token),
+            first_name=contact.first_name, phone=contact.phone, email=contact.email, note=contact.note,
+            reminder_consent=contact.reminder_consent, language=contact.language,
+            status=BookingStatus.BOOKED.value, request_key=request_key,
+        )
     except IntegrityError:
         # The same form, sent twice at the same instant: the other request booked it.
         session.rollback()
