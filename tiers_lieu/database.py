@@ -1,5 +1,6 @@
 """Database plumbing shared by every domain: SQLite connection settings and UTC timestamps."""
 from datetime import datetime, timezone
+from functools import cache
 
 from sqlalchemy import DateTime, event, insert
 from sqlalchemy.engine import Engine
@@ -33,6 +34,11 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
+@cache
+def insert_into(table):
+    return insert(table)
+
+
 def insert_now(session, model, **values):
     """INSERT one row of the model at once, in the session's transaction, and return it as the
     session's object for that row (the model's primary key is `id`).
@@ -41,7 +47,7 @@ def insert_now(session, model, **values):
     the unit of work costs more than the INSERT itself. Columns left out get their defaults in the
     row, and are read back only if the object is asked for them.
     """
-    [row_id] = session.execute(insert(model.__table__), values).inserted_primary_key
+    [row_id] = session.execute(insert_into(model.__table__), values).inserted_primary_key
     row = model(id=row_id, **values)
     make_transient_to_detached(row)
     session.add(row)

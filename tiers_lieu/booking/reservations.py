@@ -54,23 +54,22 @@ class Contact:
     language: str = "fr"
 
 
-# The statements a booking runs are built once per process (at first use: the mappers must be
-# configured), with bound parameters: building a statement and its cache key costs more than
-# SQLite takes to run it, and a booking is the busiest write of the site.
-@cache
-def take_seat_statement():
-    return (
-        update(Slot)
-        .where(Slot.id == bindparam("slot_id"), Slot.cancelled.is_(False), Slot.offered.is_(True),
-               Slot.seats_taken < Slot.capacity)
-        .values(seats_taken=Slot.seats_taken + 1)
-        .execution_options(synchronize_session=False)
-    )
+# A booking is the busiest write of the site, and building a statement and its cache key, and
+# the ORM's plumbing, cost more than SQLite takes to run it: its statements are built once per
+# process, with bound parameters, and those that need no ORM object run on the tables.
+SLOTS, BOOKINGS = Slot.__table__, Booking.__table__
+
+TAKE_SEAT = (
+    update(SLOTS)
+    .where(SLOTS.c.id == bindparam("slot_id"), SLOTS.c.cancelled.is_(False), SLOTS.c.offered.is_(True),
+           SLOTS.c.seats_taken < SLOTS.c.capacity)
+    .values(seats_taken=SLOTS.c.seats_taken + 1)
+)
 
 
 def take_seat(session, slot_id):
     """Take one seat on the slot if one is free; say whether it was taken."""
-    return session.execute(take_seat_statement(), {"slot_id": slot_id}).rowcount == 1
+    return session.execute(TAKE_SEAT, {"slot_id": slot_id}).rowcount == 1
 
 
 def release_seat(session, slot_id):
@@ -84,7 +83,8 @@ def release_seat(session, slot_id):
 
 @cache
 def slot_statement():
-    # Joined by hand: SQLite scans the whole slot_topic table for a nested join (joinedload).
+    # Built at first use, once the mappers are configured. Joined by hand: SQLite scans the whole
+    # slot_topic table for the nested join that joinedload() writes.
     return (
         select(Slot)
         .outerjoin(slot_topic, slot_topic.c.slot_id == Slot.id)
@@ -119,25 +119,23 @@ def find_by_request_key(session, request_key):
     return session.execute(select(Booking).where(Booking.request_key == request_key)).scalar_one_or_none()
 
 
-@cache
-def before_booking_statement():
-    # A missing phone number or e-mail address (NULL) matches no booking.
-    return select(
-        select(Booking.id).where(Booking.request_key == bindparam("request_key")).scalar_subquery(),
-        select(func.count(Booking.id))
-        .join(Slot, Booking.slot_id == Slot.id)
-        .where(Booking.status.in_(ACTIVE_STATUSES), Slot.starts_at > bindparam("now"),
-               or_(Booking.phone == bindparam("phone"), Booking.email == bindparam("email")))
-        .scalar_subquery(),
-        exists().where(Booking.code == bindparam("code")),
-    )
+# A missing phone number or e-mail address (NULL) matches no booking.
+BEFORE_BOOKING = select(
+    select(BOOKINGS.c.id).where(BOOKINGS.c.request_key == bindparam("request_key")).scalar_subquery(),
+    select(func.count(BOOKINGS.c.id))
+    .select_from(BOOKINGS.join(SLOTS, BOOKINGS.c.slot_id == SLOTS.c.id))
+    .where(BOOKINGS.c.status.in_(ACTIVE_STATUSES), SLOTS.c.starts_at > bindparam("now"),
+           or_(BOOKINGS.c.phone == bindparam("phone"), BOOKINGS.c.email == bindparam("email")))
+    .scalar_subquery(),
+    exists().where(BOOKINGS.c.code == bindparam("code")),
+)
 
 
 def before_booking(session, request_key, contact, now, code):
     """What booking must know first, in one round trip: the id of the booking already made with
     this form (or None), how many upcoming bookings hold a seat under the contact's phone number
     or e-mail address, and whether `code` is already used."""
-    return session.execute(before_booking_statement(), {
+    return session.execute(BEFORE_BOOKING, {
         "request_key": request_key, "now": now, "phone": contact.phone, "email": contact.email, "code": code,
     }).one()
 
