@@ -1,4 +1,5 @@
-"""Database plumbing shared by every domain: SQLite connection settings and UTC timestamps."""
+"""Database plumbing shared by every domain: SQLite connection settings, UTC timestamps and
+one-row INSERTs without the unit of work."""
 from datetime import datetime, timezone
 from functools import cache
 
