@@ -1,8 +1,11 @@
-"""Database plumbing shared by every domain: SQLite connection settings and UTC timestamps."""
+"""Database plumbing shared by every domain: SQLite connection settings, UTC timestamps and
+one-row INSERTs without the unit of work."""
 from datetime import datetime, timezone
+from functools import cache
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.types import TypeDecorator
 
 
@@ -30,6 +33,26 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+@cache
+def insert_into(table):
+    return insert(table)
+
+
+def insert_now(session, model, **values):
+    """INSERT one row of the model at once, in the session's transaction, and return it as the
+    session's object for that row (the model's primary key is `id`).
+
+    Quicker than `session.add()` and a flush on the busiest writes (a booking and its message):
+    the unit of work costs more than the INSERT itself. Columns left out get their defaults in the
+    row, and are read back only if the object is asked for them.
+    """
+    [row_id] = session.execute(insert_into(model.__table__), values).inserted_primary_key
+    row = model(id=row_id, **values)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def _configure_sqlite(dbapi_connection, connection_record):

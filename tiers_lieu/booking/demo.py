@@ -210,5 +210,5 @@ def demo_bookings():
             continue
         contact = Contact(first_name=first_name, phone=normalise_phone(phone) if phone else None, email=email,
                           note=note, reminder_consent=number % 2 == 0, language=language)
-        reservations.book(db.session, slot_id=slots[number % len(slots)].id, topic_id=topic.id,
+        reservations.book(db.session, slot=slots[number % len(slots)], topic_id=topic.id,
                           contact=contact, rules=rules)

@@ -7,18 +7,19 @@ requests and workers, a slot never holds more people than it has seats (DESIGN.m
 import enum
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Optional
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import audit
-from ..database import utcnow
+from ..database import insert_now, utcnow
 from . import messages
 from .availability import Window
 from .codes import hash_token, new_code, new_request_key, token_for
-from .models import Booking, BookingStatus, CallbackRequest, Slot
+from .models import Booking, BookingStatus, CallbackRequest, Slot, Topic, slot_topic
 
 ACTIVE_STATUSES = (BookingStatus.BOOKED.value, BookingStatus.CHECKED_IN.value)
 
@@ -53,16 +54,22 @@ class Contact:
     language: str = "fr"
 
 
+# A booking is the busiest write of the site, and building a statement and its cache key, and
+# the ORM's plumbing, cost more than SQLite takes to run it: its statements are built once per
+# process, with bound parameters, and those that need no ORM object run on the tables.
+SLOTS, BOOKINGS = Slot.__table__, Booking.__table__
+
+TAKE_SEAT = (
+    update(SLOTS)
+    .where(SLOTS.c.id == bindparam("slot_id"), SLOTS.c.cancelled.is_(False), SLOTS.c.offered.is_(True),
+           SLOTS.c.seats_taken < SLOTS.c.capacity)
+    .values(seats_taken=SLOTS.c.seats_taken + 1)
+)
+
+
 def take_seat(session, slot_id):
     """Take one seat on the slot if one is free; say whether it was taken."""
-    result = session.execute(
-        update(Slot)
-        .where(Slot.id == slot_id, Slot.cancelled.is_(False), Slot.offered.is_(True),
-               Slot.seats_taken < Slot.capacity)
-        .values(seats_taken=Slot.seats_taken + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    return session.execute(TAKE_SEAT, {"slot_id": slot_id}).rowcount == 1
 
 
 def release_seat(session, slot_id):
@@ -74,9 +81,23 @@ def release_seat(session, slot_id):
     )
 
 
+@cache
+def slot_statement():
+    # Built at first use, once the mappers are configured. Joined by hand: SQLite scans the whole
+    # slot_topic table for the nested join that joinedload() writes.
+    return (
+        select(Slot)
+        .outerjoin(slot_topic, slot_topic.c.slot_id == Slot.id)
+        .outerjoin(Topic, Topic.id == slot_topic.c.topic_id)
+        .options(contains_eager(Slot.topics), joinedload(Slot.location))
+        .where(Slot.id == bindparam("slot_id"))
+        .order_by(Topic.position)
+    )
+
+
 def load_slot(session, slot_id):
-    """The slot with its place and topics, which booking and its message both need."""
-    return session.get(Slot, slot_id, options=[joinedload(Slot.location), selectinload(Slot.topics)])
+    """The slot with its place and topics, which booking and its message both need, in one query."""
+    return session.execute(slot_statement(), {"slot_id": slot_id}).unique().scalar_one_or_none()
 
 
 def check_bookable(session, slot, topic_id, rules, now):
@@ -94,58 +115,64 @@ def check_bookable(session, slot, topic_id, rules, now):
         raise BookingRefused(Refusal.FULL, slot)
 
 
-def active_bookings_of(session, contact, now, excluding=None):
-    """How many upcoming bookings hold a seat under this phone number or e-mail address."""
-    same_person = [column == value for column, value in
-                   ((Booking.phone, contact.phone), (Booking.email, contact.email)) if value]
-    if not same_person:
-        return 0
-    query = (
-        select(func.count(Booking.id))
-        .join(Slot, Booking.slot_id == Slot.id)
-        .where(Booking.status.in_(ACTIVE_STATUSES), Slot.starts_at > now, or_(*same_person))
-    )
-    if excluding is not None:
-        query = query.where(Booking.id != excluding)
-    return session.execute(query).scalar_one()
-
-
 def find_by_request_key(session, request_key):
     return session.execute(select(Booking).where(Booking.request_key == request_key)).scalar_one_or_none()
 
 
-def book(session, *, slot_id, topic_id, contact, rules, now=None, request_key=None, booked_by_id=None,
+# A missing phone number or e-mail address (NULL) matches no booking.
+BEFORE_BOOKING = select(
+    select(BOOKINGS.c.id).where(BOOKINGS.c.request_key == bindparam("request_key")).scalar_subquery(),
+    select(func.count(BOOKINGS.c.id))
+    .select_from(BOOKINGS.join(SLOTS, BOOKINGS.c.slot_id == SLOTS.c.id))
+    .where(BOOKINGS.c.status.in_(ACTIVE_STATUSES), SLOTS.c.starts_at > bindparam("now"),
+           or_(BOOKINGS.c.phone == bindparam("phone"), BOOKINGS.c.email == bindparam("email")))
+    .scalar_subquery(),
+    exists().where(BOOKINGS.c.code == bindparam("code")),
+)
+
+
+def before_booking(session, request_key, contact, now, code):
+    """What booking must know first, in one round trip: the id of the booking already made with
+    this form (or None), how many upcoming bookings hold a seat under the contact's phone number
+    or e-mail address, and whether `code` is already used."""
+    return session.execute(BEFORE_BOOKING, {
+        "request_key": request_key, "now": now, "phone": contact.phone, "email": contact.email, "code": code,
+    }).one()
+
+
+def book(session, *, slot, topic_id, contact, rules, now=None, request_key=None, booked_by_id=None,
          resident_id=None):
-    """Book a seat for the resident and queue their confirmation; return (booking, token).
+    """Book a seat on the slot (from `load_slot`) for the resident and queue their confirmation;
+    return (booking, token).
 
     The same request_key (one form, clicked twice) returns the booking made the first time.
     Staff booking for someone pass who they are (booked_by_id) and the resident, when known.
     """
     now = now or utcnow()
     request_key = request_key or new_request_key()
-    existing = find_by_request_key(session, request_key)
-    if existing is not None:
-        return existing, token_for(request_key)
+    code = new_code()
+    existing_id, active, code_used = before_booking(session, request_key, contact, now, code)
+    if existing_id is not None:
+        return session.get(Booking, existing_id), token_for(request_key)
 
-    slot = load_slot(session, slot_id)
     check_bookable(session, slot, topic_id, rules, now)
-    if active_bookings_of(session, contact, now) >= rules.max_active_per_contact:
+    if active >= rules.max_active_per_contact:
         raise BookingRefused(Refusal.TOO_MANY, slot)
     if not take_seat(session, slot.id):
         session.rollback()
         raise BookingRefused(Refusal.FULL, slot)
 
     token = token_for(request_key)
-    booking = Booking(
-        slot_id=slot.id, topic_id=topic_id, code=unused_code(session), token_hash=hash_token(token),
-        first_name=contact.first_name, phone=contact.phone, email=contact.email, note=contact.note,
-        reminder_consent=contact.reminder_consent, language=contact.language,
-        status=BookingStatus.BOOKED.value, request_key=request_key, booked_by_id=booked_by_id,
-        resident_id=resident_id,
-    )
-    session.add(booking)
+    if code_used:
+        code = unused_code(session)
     try:
-        session.flush()
+        booking = insert_now(
+            session, Booking, slot_id=slot.id, topic_id=topic_id, code=code, token_hash=hash_token(token),
+            first_name=contact.first_name, phone=contact.phone, email=contact.email, note=contact.note,
+            reminder_consent=contact.reminder_consent, language=contact.language,
+            status=BookingStatus.BOOKED.value, request_key=request_key, booked_by_id=booked_by_id,
+            resident_id=resident_id,
+        )
     except IntegrityError:
         # The same form, sent twice at the same instant: the other request booked it.
         session.rollback()

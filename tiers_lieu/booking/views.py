@@ -139,7 +139,7 @@ def book(slot_id):
         )
         try:
             booking, token = reservations.book(
-                db.session, slot_id=slot.id, topic_id=chosen.id, contact=contact, rules=rules, now=now,
+                db.session, slot=slot, topic_id=chosen.id, contact=contact, rules=rules, now=now,
                 request_key=form.request_key.data if REQUEST_KEY.fullmatch(form.request_key.data or "") else None,
             )
         except BookingRefused as refusal:

@@ -175,7 +175,7 @@ def book_for():
                           language=form.language.data)
         try:
             booking, _token = reservations.book(
-                db.session, slot_id=form.slot.data, topic_id=topic.id, contact=contact, rules=rules, now=now,
+                db.session, slot=reservations.load_slot(db.session, form.slot.data), topic_id=topic.id, contact=contact, rules=rules, now=now,
                 request_key=form.request_key.data if REQUEST_KEY.fullmatch(form.request_key.data or "") else None,
                 booked_by_id=current_user.id, resident_id=person.id if person else None)
         except BookingRefused as refusal:

@@ -15,7 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import select, update
 
-from ..database import utcnow
+from ..database import insert_now, utcnow
 from .models import Channel, DeliveryAttempt, MessageStatus, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -74,16 +74,14 @@ def _queue(session, dedup_key, **fields):
     if fields["language"] not in current_app.config["LANGUAGES"]:
         raise ValueError(f"unsupported language {fields['language']!r}")
     if dedup_key is not None:
-        # The query autoflushes, so a message queued earlier in this transaction is found too.
+        # A message queued earlier in this transaction is found too: it is inserted at once.
         existing = session.execute(
             select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key)
         ).scalar_one_or_none()
         if existing is not None:
             return existing
     # No commit: the message is saved with the change it tells about, or not at all.
-    message = OutboxMessage(dedup_key=dedup_key, **fields)
-    session.add(message)
-    return message
+    return insert_now(session, OutboxMessage, dedup_key=dedup_key, **fields)
 
 
 def retry_delay(attempts):
