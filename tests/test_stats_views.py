@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.booking.models import Booking, Slot
 from tiers_lieu.desk.lists import ensure_default_lists
-from tiers_lieu.desk.models import Attendee, HelpSession, Resident
+from tiers_lieu.desk.models import HelpSession, Resident
 from tiers_lieu.extensions import db
 from tiers_lieu.stats.history import generate
 from tiers_lieu.stats.queries import Filters, figures

@@ -199,7 +199,7 @@ class Generator:
         rng = self.rng
         afternoons = [rng.sample([0, 1, 3, 4], 3) for _ in range(desks)]
         slots, slot_meta = [], []
-        tickets, ticket_meta = [], []
+        tickets = []
         day = first_day
         while day <= last_day:
             if day in closed or day.weekday() >= 5:
@@ -271,7 +271,7 @@ class Generator:
 
     def _bookings_and_sessions(self, slots, slot_ids, slot_meta, location_id):
         rng = self.rng
-        bookings, booking_people = [], []
+        bookings = []
         sessions = []  # (row, topic ids, need ids, [(resident index, booking index)])
         for slot, slot_id, (day, start, topic, capacity) in zip(slots, slot_ids, slot_meta):
             if slot["starts_at"] >= self.now:
