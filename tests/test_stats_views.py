@@ -16,7 +16,6 @@ from tiers_lieu.desk.lists import ensure_default_lists
 from tiers_lieu.desk.models import HelpSession, Resident
 from tiers_lieu.extensions import db
 from tiers_lieu.stats.history import generate
-from tiers_lieu.stats.queries import Filters, figures
 
 PARIS = ZoneInfo("Europe/Paris")
 
