@@ -193,6 +193,21 @@ def test_follow_up_offers_to_book_right_after(client, login_as, today_booking):
     assert "Awa" in page and "Pas maintenant" in page
 
 
+def test_a_walk_in_follow_up_offers_the_free_times_of_the_session_topic(client, login_as, app):
+    topic = make_topic()
+    make_slots(topic, days_ahead=2, hour=10)
+    login_as()
+    ticket = QueueTicket(day=today(), number=3, topic_id=topic.id)
+    db.session.add(ticket)
+    db.session.commit()
+    response = post_session(client, f"/desk/sessions/new?ticket={ticket.id}", outcome="follow_up",
+                            topics=str(topic.id))
+    assert response.status_code == 302
+    assert "/desk/book?after=" in response.headers["Location"] and "topic=demarches" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).page
+    assert 'value="demarches" selected' in page and 'name="slot"' in page  # the free times, straight away
+
+
 def test_the_author_and_coordinators_edit_others_get_403_and_every_change_is_audited(client, login_as, make_user,
                                                                                        today_booking):
     from .conftest import log_in

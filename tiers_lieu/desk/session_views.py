@@ -117,7 +117,9 @@ def follow_up_url(origin, help_session):
         return url_for("desk.book_for", resident=person.id, after=help_session.id)
     if origin.booking is not None:
         return url_for("desk.book_for", booking=origin.booking.id, after=help_session.id)
-    return url_for("desk.book_for", after=help_session.id)
+    # A walk-in: nothing earlier to take the topic from, so offer the free times of the session's topic.
+    topic = next((topic for topic in help_session.topics if topic.active), None)
+    return url_for("desk.book_for", after=help_session.id, topic=topic.slug if topic else None)
 
 
 def editable_session(session_id):
