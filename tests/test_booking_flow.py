@@ -463,17 +463,21 @@ def test_call_back_form_explains_bad_input(client, topic):
 
 def test_coordinator_sets_the_booking_rules(client, login_as):
     from tiers_lieu.accounts.models import Role
+    from tiers_lieu.booking.availability import booking_rules
     login_as(Role.COORDINATOR)
     response = submit(client, "/admin/rules", {"min_notice_minutes": "60", "horizon_weeks": "4",
-                                               "change_deadline_minutes": "30", "max_active_per_contact": "1"})
+                                               "change_deadline_minutes": "30", "max_active_per_contact": "1",
+                                               "late_grace_minutes": "15"})
     assert response.status_code == 302
     rules = db.session.execute(db.select(BookingRules)).scalar_one()
     assert (rules.min_notice_minutes, rules.horizon_weeks, rules.change_deadline_minutes,
-            rules.max_active_per_contact) == (60, 4, 30, 1)
+            rules.max_active_per_contact, rules.late_grace_minutes) == (60, 4, 30, 1, 15)
+    assert booking_rules(db.session).late_grace_minutes == 15  # the desk sees it at once
     bad = submit(client, "/admin/rules?lang=en", {"min_notice_minutes": "-5", "horizon_weeks": "0",
-                                                  "change_deadline_minutes": "x", "max_active_per_contact": "1"})
+                                                  "change_deadline_minutes": "x", "max_active_per_contact": "1",
+                                                  "late_grace_minutes": "-1"})
     assert bad.status_code == 200
-    assert bad.page.count('aria-invalid="true"') == 3
+    assert bad.page.count('aria-invalid="true"') == 4
     db.session.expire_all()
     assert db.session.execute(db.select(BookingRules)).scalar_one().horizon_weeks == 4
 

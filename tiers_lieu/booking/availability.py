@@ -11,7 +11,7 @@ from .models import BookingRules, Slot, Topic, slot_topic
 
 
 DEFAULT_RULES = {"min_notice_minutes": 120, "horizon_weeks": 8, "change_deadline_minutes": 0,
-                 "max_active_per_contact": 2}
+                 "max_active_per_contact": 2, "late_grace_minutes": 10}
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def booking_rules(session):
         row = session.execute(select(BookingRules).limit(1)).scalar()
         if row is None:
             return Rules(**DEFAULT_RULES)
-        return Rules(**{name: getattr(row, name) for name in DEFAULT_RULES}, late_grace_minutes=row.late_grace_minutes)
+        return Rules(**{name: getattr(row, name) for name in DEFAULT_RULES})
 
     return remember("booking_rules", str(session.get_bind().url), load)
 

@@ -101,7 +101,9 @@ class BookingRulesForm(BaseForm):
     max_active_per_contact = IntegerField(
         _l("Maximum upcoming bookings per phone number or e-mail address"),
         validators=[InputRequired(), NumberRange(min=1, max=20)])
-
+    late_grace_minutes = IntegerField(
+        _l("Minutes of lateness after which a booked resident joins the walk-in queue"),
+        validators=[InputRequired(), NumberRange(min=0, max=120)])
 
 
 class ClosureForm(BaseForm):
