@@ -101,6 +101,36 @@ def test_link_a_booking_to_a_resident(client, login_as, make_booking):
     assert db.session.get(Booking, booking.id).resident_id == other.id
 
 
+def test_link_a_walk_in_ticket_to_a_resident_whose_session_is_then_remembered(client, login_as):
+    from datetime import date
+
+    from tiers_lieu.desk import queue
+    from tiers_lieu.desk.models import QueueTicket
+
+    staff = login_as()
+    topic = make_topic()
+    ticket = queue.issue(db.session, day=date.today(), topic_id=topic.id, first_name="Rachid")
+    page = client.get(f"/desk/residents/new?ticket={ticket.id}").page
+    assert 'value="Rachid"' in page and ticket.label in page
+    response = submit(client, f"/desk/residents/new?ticket={ticket.id}", resident_form(first_name="Rachid"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    person = db.session.get(QueueTicket, ticket.id).resident
+    assert person is not None and person.first_name == "Rachid"
+    other = service.create(db.session, {"first_name": "Rachid", "last_name": "Benali"}, None)
+    service.give_consent(db.session, other, staff)
+    response = submit(client, f"/desk/tickets/{ticket.id}/resident", {"resident_id": str(other.id)},
+                      form_url=f"/desk/residents/?ticket={ticket.id}&q=rachid")
+    assert response.status_code == 302
+    assert submit(client, f"/desk/tickets/{ticket.id}/resident", {"resident_id": "x"},
+                  form_url=f"/desk/residents/?ticket={ticket.id}").status_code == 400
+    assert client.get("/desk/residents/?ticket=999999").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(QueueTicket, ticket.id).resident_id == other.id
+    form = client.get(f"/desk/sessions/new?ticket={ticket.id}").page
+    assert "Benali" in form  # the session from the ticket is about the linked, remembered resident
+
+
 def test_book_a_follow_up_for_a_resident(client, login_as):
     staff = login_as()
     topic = make_topic()

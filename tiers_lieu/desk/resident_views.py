@@ -19,7 +19,7 @@ from ..core.forms import refill_on_expired_csrf, submitted_and_valid
 from ..database import utcnow
 from ..extensions import db
 from . import residents as service
-from .models import AgeBracket, Autonomy, Outcome
+from .models import AgeBracket, Autonomy, Outcome, QueueTicket
 from .resident_forms import BookForForm, ResidentForm, SearchForm
 from .session_views import error_pages_when_refilled, id_argument
 from .views import bp
@@ -31,11 +31,11 @@ SLOTS_OFFERED = 24
 @bp.route("/residents/")
 def residents():
     form = SearchForm(request.args)
-    booking = linking_booking()
+    booking, ticket = linking_booking(), linking_ticket()
     query = form.q.data if form.validate() else ""
     found = service.search(db.session, query) if query else []
     return render_template("desk/residents/search.html", form=form, found=found, query=query, booking=booking,
-                           display_phone=display_phone)
+                           ticket=ticket, display_phone=display_phone)
 
 
 def linking_booking():
@@ -44,14 +44,22 @@ def linking_booking():
     return db.get_or_404(Booking, booking_id) if booking_id is not None else None
 
 
+def linking_ticket():
+    """The walk-in's ticket being linked to a resident (?ticket=), if any."""
+    ticket_id = id_argument("ticket")
+    return db.get_or_404(QueueTicket, ticket_id) if ticket_id is not None else None
+
+
 @bp.route("/residents/new", methods=["GET", "POST"])
 @refill_on_expired_csrf
 @error_pages_when_refilled
 def new_resident():
-    booking = linking_booking()
+    booking, ticket = linking_booking(), linking_ticket()
     form = ResidentForm()
     if request.method == "GET":
         form.language.data = str(get_locale())
+        if ticket is not None and ticket.first_name:
+            form.first_name.data = ticket.first_name
         if booking is not None:
             form.first_name.data = booking.first_name
             form.phone.data = display_phone(booking.phone)
@@ -64,10 +72,14 @@ def new_resident():
         if booking is not None:
             service.link_booking(db.session, booking, resident, current_user)
             flash(_("%(name)s is recorded and linked to the booking.", name=resident.first_name), "success")
+        elif ticket is not None:
+            service.link_ticket(db.session, ticket, resident, current_user)
+            flash(_("%(name)s is recorded and linked to ticket %(ticket)s.", name=resident.first_name,
+                    ticket=ticket.label), "success")
         else:
             flash(_("%(name)s is recorded.", name=resident.first_name), "success")
         return redirect(url_for("desk.resident", resident_id=resident.id))
-    return render_template("desk/residents/edit.html", form=form, resident=None, booking=booking)
+    return render_template("desk/residents/edit.html", form=form, resident=None, booking=booking, ticket=ticket)
 
 
 def resident_or_404(resident_id):
@@ -95,7 +107,7 @@ def edit_resident(resident_id):
         if service.update_contact(db.session, person, form.values(), current_user):
             flash(_("The details are saved."), "success")
         return redirect(url_for("desk.resident", resident_id=person.id))
-    return render_template("desk/residents/edit.html", form=form, resident=person, booking=None)
+    return render_template("desk/residents/edit.html", form=form, resident=person, booking=None, ticket=None)
 
 
 @bp.route("/residents/<int:resident_id>/consent", methods=["POST"])
@@ -126,6 +138,19 @@ def link_booking(booking_id):
     service.link_booking(db.session, booking, person, current_user)
     flash(_("The booking of %(name)s is linked to %(resident)s.", name=booking.first_name,
             resident=person.display_name), "success")
+    return redirect(url_for("desk.resident", resident_id=person.id))
+
+
+@bp.route("/tickets/<int:ticket_id>/resident", methods=["POST"])
+def link_ticket(ticket_id):
+    ticket = db.get_or_404(QueueTicket, ticket_id)
+    raw = request.form.get("resident_id", "")
+    if not raw.isdigit():
+        abort(400)
+    person = resident_or_404(int(raw))
+    service.link_ticket(db.session, ticket, person, current_user)
+    flash(_("Ticket %(ticket)s is linked to %(resident)s.", ticket=ticket.label, resident=person.display_name),
+          "success")
     return redirect(url_for("desk.resident", resident_id=person.id))
 
 

@@ -121,6 +121,13 @@ def link_booking(session, booking, resident, by):
     session.commit()
 
 
+def link_ticket(session, ticket, resident, by):
+    """Link a walk-in's ticket to the resident who holds it: their session can then be remembered."""
+    ticket.resident_id = resident.id
+    audit.record("ticket.resident_linked", ticket, actor=by, resident_id=resident.id)
+    session.commit()
+
+
 @dataclass
 class History:
     upcoming: list = field(default_factory=list)
