@@ -71,6 +71,9 @@ class Config:
     LOGIN_FAILURES_PER_ADDRESS = env("LOGIN_FAILURES_PER_ADDRESS", "30 per minute")
     LOOKUP_FAILURES_PER_CODE = env("LOOKUP_FAILURES_PER_CODE", "10 per hour")
     LOOKUP_FAILURES_PER_ADDRESS = env("LOOKUP_FAILURES_PER_ADDRESS", "100 per hour")
+    # Far above what the entrance's kiosk hands out (a ticket every few seconds at most), low
+    # enough that a script cannot fill the day's queue.
+    KIOSK_TICKETS_PER_ADDRESS = env("KIOSK_TICKETS_PER_ADDRESS", "20 per minute")
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     PROXY_COUNT = env_int("PROXY_COUNT", 0)

@@ -65,6 +65,15 @@ def test_pressing_a_topic_gives_the_next_number(client, topic):
     assert ticket.source == "kiosk" and ticket.first_name == "Zoé" and ticket.status == "waiting"
 
 
+def test_a_script_cannot_fill_the_queue_from_the_kiosk(client, topic, app):
+    app.config["KIOSK_TICKETS_PER_ADDRESS"] = "3 per minute"
+    for _ in range(3):
+        assert kiosk_post(client, "/kiosk/ticket", {"topic": "demarches"}).status_code == 200
+    refused = kiosk_post(client, "/kiosk/ticket?lang=en", {"topic": "demarches"})
+    assert refused.status_code == 429 and "Too many attempts" in refused.page
+    assert len(tickets()) == 3
+
+
 def test_an_unknown_topic_or_a_missing_token_gives_no_ticket(client, topic):
     assert kiosk_post(client, "/kiosk/ticket", {"topic": "nothing"}).status_code == 404
     assert client.post("/kiosk/ticket", data={"topic": "demarches"}).status_code == 400

@@ -5,7 +5,7 @@ and places, never a name, a phone number, an e-mail address or a note.
 """
 from datetime import datetime
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from ..booking.codes import normalise_code
 from ..booking.models import Booking, BookingStatus, Topic
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
 from ..core.limits import limit_failures, record_failure
-from ..extensions import db
+from ..extensions import db, limiter
 from . import agenda, queue
 from .forms import KioskCodeForm, KioskTicketForm
 from .models import TicketSource, ticket_label
@@ -48,6 +48,7 @@ def kiosk():
 
 
 @bp.route("/kiosk/ticket", methods=["POST"])
+@limiter.limit(lambda: current_app.config["KIOSK_TICKETS_PER_ADDRESS"], methods=["POST"])
 def kiosk_ticket():
     """A topic button: the next number of the day, shown large."""
     slug = (request.form.get("topic") or "")[:40]
