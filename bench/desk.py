@@ -7,8 +7,6 @@ history from `history.py` (50,000 past bookings), then a busy day — 60 booking
 prints the number of SQL statements the day view makes, for the demo's day and for the busy one.
 """
 import hashlib
-import statistics
-import threading
 import time
 import urllib.request
 from datetime import datetime, time as clock, timedelta, timezone
@@ -98,38 +96,7 @@ def logged_in_cookie(base):
 
 def throughput_logged_in(url, cookie, seconds=SECONDS, clients=CLIENTS):
     """As harness.throughput, with the facilitator's session cookie on every request."""
-    deadline = time.perf_counter() + seconds
-    latencies, errors, lock = [], [], threading.Lock()
-
-    def client():
-        mine, failed = [], 0
-        while time.perf_counter() < deadline:
-            start = time.perf_counter()
-            try:
-                request = urllib.request.Request(url, headers={"Cookie": cookie})
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    response.read()
-                    if response.status != 200 or "/login" in response.url:
-                        failed += 1
-                        continue
-            except OSError:
-                failed += 1
-                continue
-            mine.append(time.perf_counter() - start)
-        with lock:
-            latencies.extend(mine)
-            errors.append(failed)
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    return {"rps": len(latencies) / elapsed,
-            "median_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
-            "errors": sum(errors)}
+    return throughput(url, seconds=seconds, clients=clients, cookie=cookie)
 
 
 def run_on(label, open_database):
