@@ -1,13 +1,14 @@
 """Which slots a resident may book: queries that views, the API and the desk share."""
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
+from typing import Optional
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from ..settings_cache import forget_when_flushed, remember
-from .models import BookingRules, Slot, Topic, slot_topic
+from .models import BookingRules, Location, Slot, Topic, TopicCard, slot_topic
 
 
 DEFAULT_RULES = {"min_notice_minutes": 120, "horizon_weeks": 8, "change_deadline_minutes": 0,
@@ -83,6 +84,44 @@ def free_slots(session, window, topic_id=None, start=None, end=None, limit=None,
     return session.execute(query).scalars().all()
 
 
+@dataclass(frozen=True, slots=True)
+class FreeSlot:
+    """A free slot as the residents' listings show it, with its place's name."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    seats_taken: int
+    workshop_title: Optional[str]
+    place: str
+
+    @property
+    def is_workshop(self):
+        return self.capacity > 1
+
+    @property
+    def seats_left(self):
+        return self.capacity - self.seats_taken
+
+
+LISTING_COLUMNS = (Slot.id, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.seats_taken, Slot.workshop_title,
+                   Location.name)
+
+
+def free_slot_listing(session, window, topic_id, start=None, end=None, limit=None):
+    """[FreeSlot, …] in time order: what the topic, move and "next free times" pages list.
+
+    One statement joined with the places, read as plain rows: the busiest public page lists a
+    week of slots, and ORM objects with a second query for their places cost it twice as much.
+    """
+    query = free_slots_query(window, topic_id, start, end, columns=LISTING_COLUMNS).join(
+        Location, Location.id == Slot.location_id)
+    if limit:
+        query = query.limit(limit)
+    return [FreeSlot(*row) for row in session.execute(query)]
+
+
 def first_free_start(session, window, topic_id, start):
     """When the first free slot of the topic after `start` begins, or None."""
     query = free_slots_query(window, topic_id, start=start, columns=(Slot.starts_at,)).limit(1)
@@ -99,6 +138,24 @@ def active_topics(session):
     return session.execute(
         select(Topic).where(Topic.active.is_(True)).order_by(Topic.position, Topic.id)
     ).scalars().all()
+
+
+def topic_cards(session):
+    """The active topics in their order, as `TopicCard`s read again at most every few seconds: the
+    home page and every topic page show them, and they change a few times a year."""
+
+    def load():
+        return tuple(TopicCard.of(topic) for topic in active_topics(session))
+
+    return remember("topic_cards", str(session.get_bind().url), load)
+
+
+forget_when_flushed(Topic, "topic_cards")
+
+
+def topic_card(session, slug):
+    """The active topic of this slug as a `TopicCard`, or None."""
+    return next((card for card in topic_cards(session) if card.slug == slug), None)
 
 
 def topic_by_slug(session, slug):

@@ -1,5 +1,6 @@
 """Topics, places, opening hours, closures, slots and bookings (DESIGN.md §2)."""
 import enum
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Optional
 
@@ -34,28 +35,8 @@ slot_topic = db.Table(
 )
 
 
-class Topic(db.Model):
-    """What a resident comes for: administrative procedures, online shopping, school follow-up…"""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(40), unique=True)
-    name_fr: Mapped[str] = mapped_column(String(120))
-    name_en: Mapped[str] = mapped_column(String(120), default="")
-    description_fr: Mapped[str] = mapped_column(Text, default="")
-    description_en: Mapped[str] = mapped_column(Text, default="")
-    # File name of an SVG under static/img/topics/.
-    pictogram: Mapped[str] = mapped_column(String(80), default="")
-    colour: Mapped[str] = mapped_column(String(7), default="#1d4e89")
-    default_duration: Mapped[int] = mapped_column(default=30)  # minutes
-    # One item per line.
-    what_to_bring_fr: Mapped[str] = mapped_column(Text, default="")
-    what_to_bring_en: Mapped[str] = mapped_column(Text, default="")
-    active: Mapped[bool] = mapped_column(default=True)
-    position: Mapped[int] = mapped_column(default=0)
-
-    procedures: Mapped[list["Procedure"]] = relationship(
-        back_populates="topic", order_by="Procedure.position"
-    )
+class TopicText:
+    """What residents read of a topic, in their language: shared by the model and its `TopicCard`."""
 
     def localised(self, field):
         """Return this text field in the current language, or in French when it is not translated."""
@@ -83,8 +64,54 @@ class Topic(db.Model):
         """Path of the pictogram under static/, for `url_for("static", filename=...)`."""
         return f"img/topics/{self.pictogram}"
 
+
+class Topic(TopicText, db.Model):
+    """What a resident comes for: administrative procedures, online shopping, school follow-up…"""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name_fr: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    description_fr: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    # File name of an SVG under static/img/topics/.
+    pictogram: Mapped[str] = mapped_column(String(80), default="")
+    colour: Mapped[str] = mapped_column(String(7), default="#1d4e89")
+    default_duration: Mapped[int] = mapped_column(default=30)  # minutes
+    # One item per line.
+    what_to_bring_fr: Mapped[str] = mapped_column(Text, default="")
+    what_to_bring_en: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    procedures: Mapped[list["Procedure"]] = relationship(
+        back_populates="topic", order_by="Procedure.position"
+    )
+
     def __repr__(self):
         return f"<Topic {self.slug}>"
+
+
+@dataclass(frozen=True)
+class TopicCard(TopicText):
+    """An active topic as the public pages show it: a plain copy of the row, which a process may
+    keep for a few seconds (see `availability.topic_cards`) and no session can write back."""
+
+    id: int
+    slug: str
+    name_fr: str
+    name_en: str
+    description_fr: str
+    description_en: str
+    pictogram: str
+    colour: str
+    default_duration: int
+    what_to_bring_fr: str
+    what_to_bring_en: str
+
+    @classmethod
+    def of(cls, topic):
+        return cls(**{name: getattr(topic, name) for name in cls.__dataclass_fields__})
 
 
 class Procedure(db.Model):

@@ -13,8 +13,8 @@ from ..database import utcnow
 from ..core.limits import limit_failures, record_failure
 from ..extensions import db
 from . import reservations
-from .availability import (Window, active_topics, booking_rules, first_free_start, free_slots, group_by_day,
-                           topic_by_slug)
+from .availability import (Window, booking_rules, first_free_start, free_slot_listing, group_by_day,
+                           topic_card, topic_cards)
 from .calendar import booking_ics, qr_svg_data_uri
 from .codes import format_code, new_request_key, normalise_code, token_for
 from .contact import normalise_email, normalise_phone
@@ -66,7 +66,7 @@ def week_of_slots(topic, rules, now, endpoint, **values):
     window = Window.for_rules(rules, now)
     first_day = parse_week_start(today, window.latest.astimezone(tz).date())
     start = datetime.combine(first_day, time(), tz)
-    slots = free_slots(db.session, window, topic.id, start=start, end=start + WEEK)
+    slots = free_slot_listing(db.session, window, topic.id, start=start, end=start + WEEK)
     later = first_free_start(db.session, window, topic.id, start + WEEK)
     previous_week = max(first_day - WEEK, today) if first_day > today else None
     next_week = later.astimezone(tz).date() if later else None
@@ -80,21 +80,27 @@ def week_of_slots(topic, rules, now, endpoint, **values):
     }
 
 
+def booking_link_prefix():
+    """The booking form's address without the slot's number: "/book/slot/". A week lists up to a
+    hundred slots, and url_for for each of them costs as much as the rest of the page."""
+    return url_for("booking.book", slot_id=0).removesuffix("0")
+
+
 def next_free_slots(topic_id, rules, now, excluding=None):
-    slots = free_slots(db.session, Window.for_rules(rules, now), topic_id, limit=NEXT_SLOTS_SHOWN + 1)
+    slots = free_slot_listing(db.session, Window.for_rules(rules, now), topic_id, limit=NEXT_SLOTS_SHOWN + 1)
     return [slot for slot in slots if slot.id != excluding][:NEXT_SLOTS_SHOWN]
 
 
 @bp.route("/")
 def home():
-    return render_template("booking/home.html", topics=active_topics(db.session))
+    return render_template("booking/home.html", topics=topic_cards(db.session))
 
 
 @bp.route("/topics.css")
 def topic_colours():
     """Each topic's colour as a CSS class: the Content-Security-Policy forbids inline styles."""
     rules = [f".topic-{topic.slug} {{ --topic-colour: {topic.colour}; }}"
-             for topic in active_topics(db.session)
+             for topic in topic_cards(db.session)
              if HEX_COLOUR.fullmatch(topic.colour or "") and SLUG.fullmatch(topic.slug)]
     response = make_response("\n".join(rules) + "\n")
     response.headers["Content-Type"] = "text/css; charset=utf-8"
@@ -104,9 +110,9 @@ def topic_colours():
 
 @bp.route("/book/<slug>")
 def topic(slug):
-    topic = topic_by_slug(db.session, slug) or abort(404)
+    topic = topic_card(db.session, slug) or abort(404)
     week = week_of_slots(topic, booking_rules(db.session), utcnow(), "booking.topic", slug=topic.slug)
-    return render_template("booking/topic.html", topic=topic, **week)
+    return render_template("booking/topic.html", topic=topic, book_prefix=booking_link_prefix(), **week)
 
 
 def slot_topics(slot):
@@ -275,7 +281,7 @@ def lookup():
 @bp.route("/book/<slug>/callback", methods=["GET", "POST"])
 @refill_on_expired_csrf
 def callback(slug):
-    topic = topic_by_slug(db.session, slug) or abort(404)
+    topic = topic_card(db.session, slug) or abort(404)
     form = CallbackForm()
     if request.method == "GET":
         form.language.data = str(get_locale())
