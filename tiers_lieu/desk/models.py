@@ -387,7 +387,9 @@ class HelpSession(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(12), default=SessionKind.INDIVIDUAL.value)
-    day: Mapped[date] = mapped_column(index=True)  # the centre's local date
+    # The centre's local date. Its old value is read before a change (active history), so that the
+    # statistics' per-day counts (stats/rollup.py) count again the day a session left.
+    day: Mapped[date] = mapped_column(index=True, active_history=True)
     start_time: Mapped[Optional[time]]  # local wall clock, for the busiest hours
     duration_minutes: Mapped[int]
     channel: Mapped[str] = mapped_column(String(12), default=Channel.ON_SITE.value)
@@ -436,7 +438,8 @@ class Attendee(db.Model):
     __table_args__ = (Index("ix_help_session_attendee_resident_id", "resident_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("help_session.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("help_session.id", ondelete="CASCADE"), index=True,
+                                            active_history=True)  # as HelpSession.day
     resident_id: Mapped[Optional[int]] = mapped_column(ForeignKey("resident.id", ondelete="SET NULL"))
     booking_id: Mapped[Optional[int]] = mapped_column(ForeignKey("booking.id", ondelete="SET NULL"), index=True)
 

@@ -1,4 +1,5 @@
-"""`flask seed bench`: a large, realistic history for the statistics' benchmark."""
+"""`flask seed bench`: a large, realistic history for the statistics' benchmark;
+`flask stats rebuild`: count every day's help sessions again for the dashboard."""
 import time
 
 import click
@@ -8,6 +9,18 @@ from ..booking.cli import centre_timezone
 from ..demo import seed
 from ..extensions import db
 from .history import bench_history
+from .rollup import refresh
+
+stats = click.Group("stats", help="The usage statistics.")
+
+
+@stats.command("rebuild")
+def rebuild():
+    """Count every day's help sessions again (after changing sessions with SQL of your own)."""
+    began = time.perf_counter()
+    with db.engine.begin() as connection:
+        refresh(connection)
+    click.echo(f"Help sessions counted again per day ({time.perf_counter() - began:.1f} s).")
 
 
 @seed.command("bench")

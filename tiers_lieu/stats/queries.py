@@ -20,6 +20,7 @@ How figures are counted (also shown on the dashboard, see `DEFINITIONS`):
 - autonomy evolution compares, for residents with at least two sessions recording autonomy in the
   period, the level of their first and of their last one.
 """
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -35,6 +36,10 @@ from ..desk.models import (AdminDomain, AgeBracket, Assistance, Attendee, Autono
                            HelpSession, Need, Outcome, QueueTicket, ReferralTarget, SessionKind, Situation,
                            TicketStatus, help_session_need, help_session_topic)
 from . import indexes  # noqa: F401  (the indexes these queries rely on)
+from . import rollup
+from .rollup import DAY, const
+
+log = logging.getLogger(__name__)
 
 HS = HelpSession.__table__
 ATT = Attendee.__table__
@@ -234,12 +239,6 @@ ENUM_DIMENSIONS = [("kind", SessionKind), ("channel", Channel), ("equipment", Eq
                    ("age_bracket", AgeBracket), ("situation", Situation)]
 
 
-def const(value):
-    """A constant written into the SQL rather than bound: SQLite compares a column with a bound
-    parameter inside CASE about eight times slower than with a literal."""
-    return literal(value, literal_execute=True)
-
-
 def _sum_when(condition, value):
     """The sum of `value` over the rows meeting `condition` (0 when none does). Written with
     FILTER, which both databases skip rows with, rather than SUM(CASE …), which evaluates a CASE
@@ -249,27 +248,18 @@ def _sum_when(condition, value):
     return func.coalesce(func.sum(value).filter(condition), const(0))
 
 
-def session_aggregates(session, filters, labels, attendees):
-    """Totals and every closed-list dimension of the period's sessions, in one pass over them.
-
-    `attendees` is what `attendee_figures` counted over the same sessions.
-
-    Returns (totals, {dimension: {key: (sessions, participants, minutes)}}); a key of None counts the
-    sessions without an answer.
-    """
-    conditions = session_conditions(filters)
+def measure_columns(labels):
+    """{measure: its SQL sum over help sessions}: "sessions", "participants", "minutes",
+    "fv_new", "fv_returning" and "dimension:answer" (participants, or sessions for
+    "kind_sessions:" and "bucket_sessions:", minutes for "bucket_minutes:")."""
     people, minutes = HS.c.participant_count, HS.c.duration_minutes
-    # One probe of the covering index (session_id, resident_id, booking_id) per session without a slot.
-    booked = or_(HS.c.slot_id.isnot(None),
-                 exists().where(ATT.c.session_id == HS.c.id, ATT.c.booking_id.isnot(None)))
     columns = {
         "sessions": func.count(), "participants": func.coalesce(func.sum(people), 0),
         "minutes": func.coalesce(func.sum(minutes), 0),
         "fv_new": _sum_when(HS.c.first_visit.is_(True), people),
         "fv_returning": _sum_when(HS.c.first_visit.is_(False), people),
-        "access:booked": _sum_when(booked, people),
+        "access:booked": _sum_when(rollup.booked_condition(), people),
     }
-    # The participants without an answer ("name:") are what the answers leave of all participants.
     for name, choice in ENUM_DIMENSIONS:
         column = HS.c[name]
         for member in choice:
@@ -285,13 +275,26 @@ def session_aggregates(session, filters, labels, attendees):
         inside = minutes >= const(lower) if upper is None else and_(minutes >= const(lower), minutes < const(upper))
         columns[f"bucket_sessions:{code}"] = _sum_when(inside, 1)
         columns[f"bucket_minutes:{code}"] = _sum_when(inside, minutes)
+    return columns
+
+
+def session_values(session, filters, labels):
+    """Every measure of `measure_columns` over the period's sessions, in one pass over them."""
+    columns = measure_columns(labels)
     names = list(columns)
     row = session.execute(select(*[columns[name].label(f"c{n}") for n, name in enumerate(names)])
-                          .where(*conditions)).one()
-    values = {name: int(value or 0) for name, value in zip(names, row)}
+                          .where(*session_conditions(filters))).one()
+    return {name: int(value or 0) for name, value in zip(names, row)}
+
+
+def session_aggregates(values, attendees):
+    """(totals, {dimension: {answer: participants}}) from `session_values` (or the roll-up's) and
+    what `attendee_figures` counted over the same sessions; an answer of None counts the
+    participants without one: what the answers leave of all participants."""
+    values = dict(values)
     for name, answers in [*((name, [m.value for m in choice]) for name, choice in ENUM_DIMENSIONS),
                           ("equipment_own", ["yes", "no"]), ("aidants_connect", ["yes", "no"])]:
-        values[f"{name}:"] = values["participants"] - sum(values[f"{name}:{answer}"] for answer in answers)
+        values[f"{name}:"] = values["participants"] - sum(values.get(f"{name}:{answer}", 0) for answer in answers)
     values.update((key, attendees[key]) for key in ("named", "residents_named", "residents_fv_new",
                                                      "residents_fv_returning"))
     totals = {key: values[key] for key in ("sessions", "participants", "minutes", "named")}
@@ -318,7 +321,7 @@ def grouped_counts(session, filters, dialect):
         parts.append(select(literal(name).label("dimension"), key.label("key"), func.count().label("sessions"),
                             func.sum(people).label("people"))
                      .select_from(link.join(HS, HS.c.id == link.c.session_id)).where(*conditions).group_by(key))
-    key = HS.c.neighbourhood
+    key = func.nullif(HS.c.neighbourhood, const(""))  # a blank is "not recorded", as in the roll-up
     parts.append(select(literal("neighbourhood").label("dimension"), key.label("key"), func.count(),
                         func.sum(people)).where(*conditions).group_by(key))
     key = cast(weekday_of(dialect, HS.c.day) * 100 + hour_of(dialect, HS.c.start_time), String)
@@ -498,18 +501,29 @@ def trend_months(end):
     return keys[::-1]
 
 
-def trends(session, filters, tz, dialect, bookings_by_month):
+def trend_span(filters):
+    """The first and last days of the 12 months ending with the period's last month."""
+    return date.fromisoformat(trend_months(filters.end)[0] + "-01"), month_end(filters.end)
+
+
+def sessions_by_month(session, filters, dialect):
+    """{month: (sessions, participants, minutes)} over the trend's months."""
+    start, end = trend_span(filters)
+    month = month_of_day(dialect, HS.c.day)
+    query = (select(month, func.count(), func.sum(HS.c.participant_count), func.sum(HS.c.duration_minutes))
+             .where(*session_conditions(filters, start, end)).group_by(month))
+    return {key: (int(sessions), int(people), int(minutes)) for key, sessions, people, minutes in session.execute(query)}
+
+
+def trends(session, filters, tz, dialect, session_months, bookings_by_month):
     """{month: {measure: value}} over the 12 months ending with the period's last month."""
     months = trend_months(filters.end)
-    start, end = date.fromisoformat(months[0] + "-01"), month_end(filters.end)
+    start, end = trend_span(filters)
     data = {month: {} for month in months}
 
-    month = month_of_day(dialect, HS.c.day)
-    for key, sessions, people, minutes in session.execute(
-            select(month, func.count(), func.sum(HS.c.participant_count), func.sum(HS.c.duration_minutes))
-            .where(*session_conditions(filters, start, end)).group_by(month)):
+    for key, (sessions, people, minutes) in session_months.items():
         if key in data:
-            data[key].update(sessions=int(sessions), people=int(people), hours=round(int(minutes) / 60, 1))
+            data[key].update(sessions=sessions, people=people, hours=round(minutes / 60, 1))
 
     for key, statuses in bookings_by_month.items():
         if key in data:
@@ -529,6 +543,79 @@ def trends(session, filters, tz, dialect, bookings_by_month):
         if key in data:
             data[key]["callbacks"] = int(count)
     return data
+
+
+# -- the per-day counts of the sessions (rollup.py) ------------------------------------------------
+
+def unfiltered(filters):
+    return filters.topic_id is None and filters.facilitator_id is None and filters.location_id is None
+
+
+def rolled_up(session, filters, dialect, labels):
+    """(session values, grouped counts, sessions by month), as `session_values`, `grouped_counts`
+    and `sessions_by_month` count them, read from the per-day counts; None when some day of the
+    period or of the trend does not hold there as many sessions as in help_session (a change
+    that went round the ORM), so that the figures are counted from the sessions themselves.
+
+    Two statements: the sessions per day on both sides, then every sum in one UNION ALL.
+    """
+    trend_start, trend_end = trend_span(filters)
+    first, last = min(filters.start, trend_start), max(filters.end, trend_end)
+    check = union_all(
+        select(literal("sessions"), HS.c.day, func.count()).where(HS.c.day >= first, HS.c.day <= last)
+        .group_by(HS.c.day),
+        select(literal("counted"), DAY.c.day, DAY.c.sessions)
+        .where(DAY.c.dimension == const("total"), DAY.c.day >= first, DAY.c.day <= last))
+    per_day = {"sessions": {}, "counted": {}}
+    for side, day, sessions in session.execute(check):
+        per_day[side][day] = int(sessions)
+    if per_day["sessions"] != per_day["counted"]:
+        stale = sum(1 for day in per_day["sessions"].keys() | per_day["counted"].keys()
+                    if per_day["sessions"].get(day) != per_day["counted"].get(day))
+        log.warning("statistics: the per-day counts of %d days are out of date; run `flask stats rebuild`", stale)
+        return None
+
+    in_period = and_(DAY.c.day >= filters.start, DAY.c.day <= filters.end)
+    sums = (func.sum(DAY.c.sessions), func.sum(DAY.c.participants), func.sum(DAY.c.minutes))
+    heat = cast(weekday_of(dialect, DAY.c.day) * const(100) + cast(DAY.c.key, Integer), String)
+    month = month_of_day(dialect, DAY.c.day)
+    rows = session.execute(union_all(
+        select(DAY.c.dimension, DAY.c.key, *sums).where(in_period, DAY.c.dimension != const("heat"))
+        .group_by(DAY.c.dimension, DAY.c.key),
+        select(literal("heat"), heat, *sums).where(in_period, DAY.c.dimension == const("heat")).group_by(heat),
+        select(literal("month"), month, *sums)
+        .where(DAY.c.dimension == const("total"), DAY.c.day >= trend_start, DAY.c.day <= trend_end)
+        .group_by(month)))
+
+    values = dict.fromkeys(measure_columns(labels), 0)
+    groups = {"topic": {}, "need": {}, "neighbourhood": {}, "heat": {}}
+    months = {}
+    answer_of = {"yes": "yes", "no": "no"}
+    for dimension, key, sessions, people, minutes in rows:
+        sessions, people, minutes = int(sessions), int(people), int(minutes)
+        if dimension == "total":
+            values.update(sessions=sessions, participants=people, minutes=minutes)
+        elif dimension == "month":
+            months[key] = (sessions, people, minutes)
+        elif dimension == "heat":
+            code = int(float(key))
+            groups["heat"][(code // 100, code % 100)] = people
+        elif dimension in ("topic", "need", "neighbourhood"):
+            groups[dimension][key or None] = (sessions, people)
+        elif dimension == "first_visit":
+            if key in answer_of:
+                values["fv_new" if key == "yes" else "fv_returning"] = people
+        elif dimension == "access":
+            if key == "yes":
+                values["access:booked"] = people
+        elif dimension == "bucket":
+            values[f"bucket_sessions:{key}"], values[f"bucket_minutes:{key}"] = sessions, minutes
+        elif key:  # the closed lists; "not recorded" is what the answers leave (session_aggregates)
+            if dimension == "kind":
+                values[f"kind_sessions:{key}"] = sessions
+            if f"{dimension}:{key}" in values:
+                values[f"{dimension}:{key}"] = people
+    return values, groups, months
 
 
 # -- labels -----------------------------------------------------------------------------------------
@@ -578,8 +665,12 @@ def figures(session, filters, tz):
     dialect = _dialect(session)
     labels = list_labels(session)
     attendees = attendee_figures(session, filters, dialect)
-    totals, dims = session_aggregates(session, filters, labels, attendees)
-    groups = grouped_counts(session, filters, dialect)
+    counted = rolled_up(session, filters, dialect, labels) if unfiltered(filters) else None
+    if counted is None:
+        counted = (session_values(session, filters, labels), grouped_counts(session, filters, dialect),
+                   sessions_by_month(session, filters, dialect))
+    values, groups, session_months = counted
+    totals, dims = session_aggregates(values, attendees)
     heat = groups["heat"]
     residents, new_residents, moves = attendees["residents"], attendees["new_residents"], attendees["moves"]
     statuses, seats_booked, bookings_by_month = booking_figures(session, filters, tz, dialect,
@@ -587,7 +678,7 @@ def figures(session, filters, tz):
     slots, seats_offered, hours_offered = slot_offer(session, filters, tz, dialect)
     tickets, waits, called = ticket_figures(session, filters, dialect)
     callbacks, callbacks_handled, callback_waits = callback_figures(session, filters, tz, dialect)
-    monthly = trends(session, filters, tz, dialect, bookings_by_month)
+    monthly = trends(session, filters, tz, dialect, session_months, bookings_by_month)
 
     people = residents + totals["others"]
     new = new_residents + totals["others_new"]

@@ -1,0 +1,183 @@
+"""The per-day counts of help sessions (stats/rollup.py): the same figures as the sessions
+themselves, kept with every change made through the models, and never trusted once stale."""
+import threading
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import insert, select, true
+
+from tiers_lieu.accounts.models import Role
+from tiers_lieu.desk.lists import ensure_default_lists
+from tiers_lieu.desk.models import Attendee, HelpSession, Need
+from tiers_lieu.extensions import db
+from tiers_lieu.stats import queries, rollup
+from tiers_lieu.stats.history import generate
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def stored():
+    """The per-day counts as the table holds them."""
+    rows = db.session.execute(select(rollup.DAY.c.day, rollup.DAY.c.dimension, rollup.DAY.c.key,
+                                     rollup.DAY.c.sessions, rollup.DAY.c.participants, rollup.DAY.c.minutes))
+    return sorted((day, dimension, key, int(s), int(p), int(m)) for day, dimension, key, s, p, m in rows)
+
+
+def recounted():
+    """The per-day counts as the sessions say now."""
+    rows = db.session.execute(rollup.day_counts(db.engine.dialect.name, [true()]))
+    return sorted((day, dimension, key, int(s), int(p), int(m)) for day, dimension, key, s, p, m in rows)
+
+
+def raw(filters):
+    """What the figures would read from the sessions themselves."""
+    dialect = db.engine.dialect.name
+    labels = queries.list_labels(db.session)
+    return (queries.session_values(db.session, filters, labels), queries.grouped_counts(db.session, filters, dialect),
+            queries.sessions_by_month(db.session, filters, dialect))
+
+
+def rolled(filters):
+    return queries.rolled_up(db.session, filters, db.engine.dialect.name, queries.list_labels(db.session))
+
+
+@pytest.fixture
+def history(app, make_user, make_topic, make_location):
+    """Ninety days of generated activity in two rooms, counted per day by the generator."""
+    f1, f2 = make_user(Role.FACILITATOR), make_user(Role.FACILITATOR)
+    for slug in ("demarches", "achats", "scolarite", "smartphone"):
+        make_topic(slug=slug, name_fr=slug.title())
+    l1, l2 = make_location("Salle informatique"), make_location("Bureau d'accueil")
+    ensure_default_lists(db.session)
+    now = datetime.now(timezone.utc)
+    today = now.astimezone(PARIS).date()
+    with db.engine.begin() as connection:
+        generate(connection, places=[(l1.id, [f1.id, f2.id], 1), (l2.id, [f2.id], 1)],
+                 first_day=today - timedelta(days=90), last_day=today - timedelta(days=1), tz=PARIS, now=now,
+                 residents=60, seed=5)
+    return {"today": today, "f1": f1, "l1": l1}
+
+
+def test_the_generated_history_is_counted_as_the_sessions_say(history):
+    assert stored() == recounted()
+    assert len(stored()) > 500
+
+
+@pytest.mark.parametrize("days_back, length", [(90, 90), (30, 10), (400, 400), (3, 1)])
+def test_the_rolled_up_figures_equal_the_sessions_own(history, days_back, length):
+    start = history["today"] - timedelta(days=days_back)
+    filters = queries.Filters(start, start + timedelta(days=length))
+    assert rolled(filters) == raw(filters)
+
+
+def test_the_dashboard_reads_the_counts_only_without_filters(history, monkeypatch):
+    read = []
+    original = queries.rolled_up
+    monkeypatch.setattr(queries, "rolled_up", lambda *args: read.append(args[1]) or original(*args))
+    start = history["today"] - timedelta(days=60)
+    queries.figures(db.session, queries.Filters(start, history["today"]), PARIS)
+    queries.figures(db.session, queries.Filters(start, history["today"], facilitator_id=history["f1"].id), PARIS)
+    queries.figures(db.session, queries.Filters(start, history["today"], location_id=history["l1"].id), PARIS)
+    assert len(read) == 1 and read[0].facilitator_id is None
+
+
+def test_every_change_through_the_models_is_counted_at_commit(history, make_user):
+    facilitator = make_user(Role.FACILITATOR)
+    topics = db.session.execute(select(queries.Topic).order_by(queries.Topic.id)).scalars().all()
+    needs = db.session.execute(select(Need).order_by(Need.id)).scalars().all()
+    day = history["today"] - timedelta(days=5)
+
+    logged = HelpSession(day=day, start_time=time(9, 15), duration_minutes=40, facilitator_id=facilitator.id,
+                         channel="remote", outcome="resolved", neighbourhood="Fontbarlettes", first_visit=True,
+                         topics=[topics[0], topics[1]], needs=[needs[0]], participant_count=2,
+                         attendees=[Attendee()])
+    db.session.add(logged)
+    db.session.commit()
+    assert stored() == recounted()
+
+    # Fields, the day itself (both days are counted again), the topics, the needs, the attendees.
+    logged.channel, logged.day, logged.duration_minutes = "home", day - timedelta(days=20), 150
+    logged.topics = [topics[2]]
+    logged.needs = needs[1:3]
+    db.session.commit()
+    assert stored() == recounted()
+    logged.attendees.append(Attendee(booking_id=None))
+    db.session.commit()
+    assert stored() == recounted()
+    logged.attendees = []
+    db.session.commit()
+    assert stored() == recounted()
+
+    db.session.delete(logged)
+    db.session.commit()
+    assert stored() == recounted()
+
+
+def test_a_change_rolled_back_is_not_counted(history, make_user):
+    before = stored()
+    db.session.add(HelpSession(day=history["today"], duration_minutes=30, facilitator_id=history["f1"].id))
+    db.session.flush()
+    db.session.rollback()
+    db.session.commit()
+    assert stored() == before == recounted()
+    assert rollup.DAYS not in db.session.info
+
+
+def test_sessions_written_round_the_models_are_never_read_stale(history, runner):
+    filters = queries.Filters(history["today"] - timedelta(days=30), history["today"])
+    before = queries.figures(db.session, filters, PARIS).headline_value("sessions")
+    db.session.execute(insert(HelpSession.__table__).values(
+        day=history["today"] - timedelta(days=2), duration_minutes=25, facilitator_id=history["f1"].id,
+        kind="quick", channel="on_site", participant_count=1, aidants_connect=False,
+        created_at=datetime.now(timezone.utc), updated_at=datetime.now(timezone.utc)))
+    db.session.commit()
+
+    assert rolled(filters) is None  # the day's count no longer matches: the figures count the sessions
+    assert queries.figures(db.session, filters, PARIS).headline_value("sessions") == before + 1
+
+    result = runner.invoke(args=["stats", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert stored() == recounted()
+    assert rolled(filters) == raw(filters)
+
+
+def test_sessions_logged_at_once_on_the_same_day_are_each_counted_once(app, history):
+    """Two desks saving at the same moment: neither transaction's count of the day hides the other's."""
+    day = history["today"] - timedelta(days=1)
+    postgresql = db.engine.dialect.name == "postgresql"
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def log(n):
+        with app.app_context():
+            try:
+                db.session.add(HelpSession(day=day, start_time=time(10, n), duration_minutes=20 + n,
+                                           facilitator_id=history["f1"].id, channel="on_site"))
+                db.session.flush()
+                if postgresql:  # all four rows written, then four commits at once (SQLite: one writer at a time)
+                    barrier.wait(timeout=10)
+                db.session.commit()
+            except Exception as error:  # reported below, with the thread's number
+                errors.append((n, error))
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=log, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    db.session.expire_all()
+    assert db.session.execute(select(db.func.count()).where(HelpSession.day == day,
+                                                            HelpSession.start_time < time(10, 4),
+                                                            HelpSession.start_time >= time(10, 0))).scalar() >= 4
+    assert stored() == recounted()
+
+
+def test_empty_days_and_an_empty_table_agree(app):
+    filters = queries.Filters(date(2026, 1, 1), date(2026, 12, 31))
+    assert stored() == recounted() == []
+    assert rolled(filters) == raw(filters)
