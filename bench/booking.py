@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import create_engine, select
 
-from .harness import Browser, databases, flask, gunicorn, hidden_fields, report, throughput
+from .harness import Browser, databases, flask, gunicorn, hidden_fields, report, settle, throughput
 from .history import NOTES, load_history
 
 BOOKINGS = 50_000
@@ -204,6 +204,7 @@ def run_on(label, open_database):
         flask(["seed", "demo"], env)
         url = env["DATABASE_URL"]
         history = load_history(url, bookings=BOOKINGS, seed=1)
+        settle(url)
         seats = free_seats(url, TOPIC)
         bookings_before, _ = count_rows(url)
         slot_lists = share(seats, CLIENTS)

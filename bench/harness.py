@@ -46,6 +46,20 @@ def database(url=None):
         yield env
 
 
+def settle(database_url):
+    """After a bulk load, what PostgreSQL's autovacuum does within a minute or so: refresh the
+    planner's statistics and the visibility map (index-only scans), so that the figures measure
+    the app on a database in its usual state rather than the moment autovacuum happens to run."""
+    if not database_url.startswith("postgresql"):
+        return
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def postgresql_database(server_url):
     """A uniquely named PostgreSQL database on the server of `server_url`, dropped at the end.
