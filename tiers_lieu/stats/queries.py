@@ -3,6 +3,8 @@
 `figures(session, filters, tz)` answers with a `Figures`: headline numbers and sections of tables,
 every value aggregated in SQL (GROUP BY, COUNT, SUM) in a fixed number of statements whatever the
 period. Medians and 90th percentiles are read from at most four rows picked by a window query.
+What is counted per help session is read from its per-day counts (`rollup.py`) when the period
+has no filter, and from the sessions themselves otherwise: both give the same numbers.
 
 How figures are counted (also shown on the dashboard, see `DEFINITIONS`):
 - a help session is one logged row; a workshop is one session with `participant_count` people, and
@@ -590,7 +592,6 @@ def rolled_up(session, filters, dialect, labels):
     values = dict.fromkeys(measure_columns(labels), 0)
     groups = {"topic": {}, "need": {}, "neighbourhood": {}, "heat": {}}
     months = {}
-    answer_of = {"yes": "yes", "no": "no"}
     for dimension, key, sessions, people, minutes in rows:
         sessions, people, minutes = int(sessions), int(people), int(minutes)
         if dimension == "total":
@@ -603,7 +604,7 @@ def rolled_up(session, filters, dialect, labels):
         elif dimension in ("topic", "need", "neighbourhood"):
             groups[dimension][key or None] = (sessions, people)
         elif dimension == "first_visit":
-            if key in answer_of:
+            if key in ("yes", "no"):
                 values["fv_new" if key == "yes" else "fv_returning"] = people
         elif dimension == "access":
             if key == "yes":
