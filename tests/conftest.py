@@ -298,6 +298,34 @@ def make_topic(app):
 
 
 @pytest.fixture
+def generated_history(app, make_user, make_topic, make_location):
+    """Write `days` days of generated activity (stats/history.py) up to yesterday, in two rooms
+    with two facilitators and the four demo topics; returns the people and places involved."""
+    from zoneinfo import ZoneInfo
+
+    from tiers_lieu.desk.lists import ensure_default_lists
+    from tiers_lieu.stats.history import generate
+
+    def write(days, seed, residents):
+        paris = ZoneInfo("Europe/Paris")
+        f1, f2 = make_user(Role.FACILITATOR), make_user(Role.FACILITATOR)
+        for slug in ("demarches", "achats", "scolarite", "smartphone"):
+            make_topic(slug=slug, name_fr=slug.title())
+        l1, l2 = make_location("Salle informatique"), make_location("Bureau d'accueil")
+        ensure_default_lists(db.session)
+        now = datetime.now(timezone.utc)
+        today = now.astimezone(paris).date()
+        with db.engine.begin() as connection:
+            counts = generate(connection, places=[(l1.id, [f1.id, f2.id], 1), (l2.id, [f2.id], 1)],
+                              first_day=today - timedelta(days=days), last_day=today - timedelta(days=1),
+                              tz=paris, now=now, residents=residents, seed=seed)
+        return {"f1": f1, "f2": f2, "today": today, "first": today - timedelta(days=days), "l1": l1,
+                "counts": counts}
+
+    return write
+
+
+@pytest.fixture
 def make_location(app):
     def make(name="Salle informatique", **fields):
         location = Location(name=name, **fields)

@@ -8,11 +8,9 @@ import pytest
 from sqlalchemy import insert, select, true
 
 from tiers_lieu.accounts.models import Role
-from tiers_lieu.desk.lists import ensure_default_lists
 from tiers_lieu.desk.models import Attendee, HelpSession, Need
 from tiers_lieu.extensions import db
 from tiers_lieu.stats import queries, rollup
-from tiers_lieu.stats.history import generate
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -43,20 +41,9 @@ def rolled(filters):
 
 
 @pytest.fixture
-def history(app, make_user, make_topic, make_location):
+def history(generated_history):
     """Ninety days of generated activity in two rooms, counted per day by the generator."""
-    f1, f2 = make_user(Role.FACILITATOR), make_user(Role.FACILITATOR)
-    for slug in ("demarches", "achats", "scolarite", "smartphone"):
-        make_topic(slug=slug, name_fr=slug.title())
-    l1, l2 = make_location("Salle informatique"), make_location("Bureau d'accueil")
-    ensure_default_lists(db.session)
-    now = datetime.now(timezone.utc)
-    today = now.astimezone(PARIS).date()
-    with db.engine.begin() as connection:
-        generate(connection, places=[(l1.id, [f1.id, f2.id], 1), (l2.id, [f2.id], 1)],
-                 first_day=today - timedelta(days=90), last_day=today - timedelta(days=1), tz=PARIS, now=now,
-                 residents=60, seed=5)
-    return {"today": today, "f1": f1, "l1": l1}
+    return generated_history(days=90, seed=5, residents=60)
 
 
 def test_the_generated_history_is_counted_as_the_sessions_say(history):

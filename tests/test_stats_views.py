@@ -3,7 +3,7 @@ import csv
 import io
 import re
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,30 +12,18 @@ from sqlalchemy import select
 
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.booking.models import Booking, Slot
-from tiers_lieu.desk.lists import ensure_default_lists
 from tiers_lieu.desk.models import HelpSession, Resident
 from tiers_lieu.extensions import db
-from tiers_lieu.stats.history import generate
 
 PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture
-def history(app, make_user, make_topic, make_location):
+def history(generated_history):
     """Seventy days of generated activity in two rooms, with two facilitators."""
-    f1, f2 = make_user(Role.FACILITATOR), make_user(Role.FACILITATOR)
-    for slug in ("demarches", "achats", "scolarite", "smartphone"):
-        make_topic(slug=slug, name_fr=slug.title())
-    l1, l2 = make_location("Salle informatique"), make_location("Bureau d'accueil")
-    ensure_default_lists(db.session)
-    now = datetime.now(timezone.utc)
-    today = now.astimezone(PARIS).date()
-    with db.engine.begin() as connection:
-        counts = generate(connection, places=[(l1.id, [f1.id, f2.id], 1), (l2.id, [f2.id], 1)],
-                          first_day=today - timedelta(days=70), last_day=today - timedelta(days=1), tz=PARIS,
-                          now=now, residents=80, seed=3)
-    assert counts["sessions"] > 100
-    return {"f1": f1, "f2": f2, "today": today, "first": today - timedelta(days=70), "l1": l1}
+    written = generated_history(days=70, seed=3, residents=80)
+    assert written["counts"]["sessions"] > 100
+    return written
 
 
 def custom(history, **extra):

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, literal, select
 from sqlalchemy.orm import selectinload
 
 from ..settings_cache import forget_when_flushed, remember
-from .models import BookingRules, Location, Slot, Topic, TopicCard, slot_topic
+from .models import BookingRules, Location, Seats, Slot, Topic, TopicCard, slot_topic
 
 
 DEFAULT_RULES = {"min_notice_minutes": 120, "horizon_weeks": 8, "change_deadline_minutes": 0,
@@ -93,7 +93,7 @@ def free_slots(session, window, topic_id=None, start=None, end=None, limit=None,
 
 
 @dataclass(frozen=True, slots=True)
-class FreeSlot:
+class FreeSlot(Seats):
     """A free slot as the residents' listings show it, with its place's name."""
 
     id: int
@@ -103,14 +103,6 @@ class FreeSlot:
     seats_taken: int
     workshop_title: Optional[str]
     place: str
-
-    @property
-    def is_workshop(self):
-        return self.capacity > 1
-
-    @property
-    def seats_left(self):
-        return self.capacity - self.seats_taken
 
 
 SLOT, PLACE = Slot.__table__, Location.__table__

@@ -194,7 +194,21 @@ class Closure(db.Model):
     facilitator = relationship("User")
 
 
-class Slot(db.Model):
+class Seats:
+    """What a slot's capacity and seats taken tell: shared by the model and its listings' rows."""
+
+    __slots__ = ()
+
+    @property
+    def is_workshop(self):
+        return self.capacity > 1
+
+    @property
+    def seats_left(self):
+        return self.capacity - self.seats_taken
+
+
+class Slot(Seats, db.Model):
     """One bookable time with a number of seats: 1 for individual help, more for a workshop."""
 
     __table_args__ = (
@@ -228,14 +242,6 @@ class Slot(db.Model):
     rule: Mapped[Optional[OpeningRule]] = relationship()
     # Bookings are never orphaned: the database refuses to delete a slot that still has some.
     bookings: Mapped[list["Booking"]] = relationship(back_populates="slot", passive_deletes="all")
-
-    @property
-    def is_workshop(self):
-        return self.capacity > 1
-
-    @property
-    def seats_left(self):
-        return self.capacity - self.seats_taken
 
     def __repr__(self):
         return f"<Slot {self.id} {self.starts_at:%Y-%m-%d %H:%M}Z {self.seats_taken}/{self.capacity}>"
