@@ -55,6 +55,18 @@ def test_home_lists_the_active_topics(client, topic):
     assert "/static/img/topics/demarches.svg" in page
 
 
+def test_a_topic_switched_off_leaves_the_public_pages_at_once(client, topic):
+    assert "/book/demarches" in client.get("/").page  # the topics are now remembered by this process
+    topic.active = False
+    db.session.commit()
+    assert "/book/demarches" not in client.get("/").page
+    assert client.get("/book/demarches").status_code == 404
+    topic.active, topic.name_fr = True, "Démarches en ligne"
+    db.session.commit()
+    assert "Démarches en ligne" in client.get("/").page
+    assert client.get("/book/demarches").status_code == 200
+
+
 def test_topic_page_groups_free_slots_by_day(client, topic):
     make_slots(topic, count=2, days_ahead=2)
     make_slots(topic, count=1, days_ahead=3, capacity=6, title="Atelier smartphone")

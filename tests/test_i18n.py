@@ -63,6 +63,39 @@ def test_dates_are_written_in_the_language_and_the_centre_time_zone(app, client,
     assert "2026" in client.get("/desk/?lang=en").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("instant, shown", [
+    ("2026-03-29T00:59:00+00:00", "01:59"),  # the spring change: 2:00 becomes 3:00 in Paris
+    ("2026-03-29T01:00:00+00:00", "03:00"),
+    ("2026-10-25T00:30:00+00:00", "02:30"),  # the autumn change: 2:00–3:00 is lived twice
+    ("2026-10-25T01:30:00+00:00", "02:30"),
+    ("2026-07-01T22:30:00+00:00", "00:30"),
+])
+def test_slot_times_are_the_centres_wall_clock_in_both_languages(app, instant, shown):
+    from datetime import datetime
+
+    from flask_babel import format_time
+    from tiers_lieu.i18n import clock
+
+    moment = datetime.fromisoformat(instant)
+    for language in ("fr", "en"):
+        # A fresh app context for each request, as on a server: Flask-Babel keeps the locale in `g`.
+        with app.app_context(), app.test_request_context(f"/?lang={language}"):
+            assert clock(moment) == shown == format_time(moment, "HH:mm")
+
+
+def test_day_names_follow_the_language_of_each_request(app):
+    from datetime import date
+
+    from tiers_lieu.i18n import dateformat
+
+    day = date(2026, 12, 3)
+    for _ in range(2):  # the second time from memory
+        with app.app_context(), app.test_request_context("/?lang=fr"):
+            assert dateformat(day, "EEEE d MMMM") == "jeudi 3 décembre"
+        with app.app_context(), app.test_request_context("/?lang=en"):
+            assert dateformat(day, "EEEE d MMMM") == "Thursday 3 December"
+
+
 @pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: p.parent.parent.name)
 def test_catalogue_is_complete(path):
     with path.open("rb") as handle:
