@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import insert, select, true
 
 from tiers_lieu.accounts.models import Role
+from tiers_lieu.booking.models import Booking
 from tiers_lieu.desk.models import Attendee, HelpSession, Need
 from tiers_lieu.extensions import db
 from tiers_lieu.stats import queries, rollup
@@ -101,6 +102,31 @@ def test_every_change_through_the_models_is_counted_at_commit(history, make_user
     assert stored() == recounted()
 
 
+def test_changes_within_one_transaction_and_to_attendees_alone_are_counted(history):
+    booking_id = db.session.execute(select(Booking.id).order_by(Booking.id).limit(1)).scalar_one()
+    day = history["today"] - timedelta(days=3)
+    logged = HelpSession(day=day, duration_minutes=35, facilitator_id=history["f1"].id, channel="on_site")
+    db.session.add(logged)
+    db.session.flush()  # written, then changed again before the commit
+    logged.channel, logged.outcome = "remote", "follow_up"
+    logged.attendees.append(Attendee(booking_id=booking_id))  # a booking: the session is now "booked"
+    db.session.commit()
+    assert stored() == recounted()
+
+    attendee = db.session.execute(select(Attendee).where(Attendee.session_id == logged.id)).scalar_one()
+    db.session.expire_all()
+    attendee.booking_id = None  # only the attendee changes: the session becomes a walk-in
+    db.session.commit()
+    assert stored() == recounted()
+
+    other = HelpSession(day=day + timedelta(days=1), duration_minutes=20, facilitator_id=history["f1"].id)
+    db.session.add(other)
+    db.session.commit()
+    attendee.booking_id, attendee.session_id = booking_id, other.id  # moved to another session
+    db.session.commit()
+    assert stored() == recounted()
+
+
 def test_a_change_rolled_back_is_not_counted(history, make_user):
     before = stored()
     db.session.add(HelpSession(day=history["today"], duration_minutes=30, facilitator_id=history["f1"].id))
@@ -108,7 +134,7 @@ def test_a_change_rolled_back_is_not_counted(history, make_user):
     db.session.rollback()
     db.session.commit()
     assert stored() == before == recounted()
-    assert rollup.DAYS not in db.session.info
+    assert not {rollup.TAKEN_OUT, rollup.TO_ADD, rollup.TOUCHED, rollup.DAYS} & db.session.info.keys()
 
 
 def test_sessions_written_round_the_models_are_never_read_stale(history, runner):

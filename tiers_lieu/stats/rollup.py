@@ -9,16 +9,18 @@ periods without a topic, facilitator or place filter; filtered periods, and any 
 do not hold as many sessions here as in `help_session`, are counted from the sessions themselves.
 The figures are the same either way (tests compare them on generated data).
 
-Keeping it up to date:
-- every change of a help session or an attendee made through the ORM marks its day, and the
-  days marked are counted again in the same transaction, just before it commits;
-- writers that use bulk statements (the generated history) call `refresh` themselves;
+Keeping it up to date, in the same transaction as the sessions:
+- a change of a help session or an attendee made through the ORM takes away what the session
+  counted before the flush writes it, and adds what it counts at commit (see below);
+- writers that use bulk statements (the generated history) call `refresh` or `mark_days`;
 - `flask stats rebuild` counts every day again.
 """
 from datetime import date
 
 from sqlalchemy import (String, and_, case, cast, event, func, insert, inspect, literal, or_, select, text, true,
                         union_all)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..desk.models import Attendee, HelpSession, help_session_need, help_session_topic
@@ -30,7 +32,7 @@ TEXT_DIMENSIONS = ("kind", "channel", "equipment", "admin_domain", "assistance",
                    "age_bracket", "situation")
 YES_NO_DIMENSIONS = ("equipment_own", "aidants_connect", "first_visit")
 DURATION_BUCKETS = (("under_30", 30), ("30_60", 60), ("60_120", 120), ("over_120", None))
-ADVISORY_LOCK = 0x73746174  # "stat": PostgreSQL serialises the refreshes on this key
+ADVISORY_LOCK = 0x73746174  # "stat": on PostgreSQL, counts from scratch take it alone, saves shared
 
 
 class SessionDayCount(db.Model):
@@ -125,8 +127,8 @@ def refresh(connection, days=None, first=None, last=None):
         day_in = (lambda column: true())
     dialect = connection.dialect.name
     if dialect == "postgresql":
-        # Two transactions counting the same day again would each delete what they see and insert
-        # their count, and the day would be counted twice.
+        # Alone: a count from scratch must not run beside another, nor beside saves adding to it
+        # (each would miss what the other writes, and a day would be counted twice or not at all).
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
     connection.execute(DAY.delete().where(day_in(DAY.c.day)))
     counted = day_counts(dialect, [day_in(HS.c.day)])
@@ -135,41 +137,102 @@ def refresh(connection, days=None, first=None, last=None):
 
 
 # -- keeping the counts with the sessions -------------------------------------------------------------
+#
+# Counts change by what a transaction changes: before a flush writes changes to sessions already
+# counted, what they count now (as committed) is taken away; at commit, what the sessions touched
+# count then is added. Adding and taking away commute, so two desks saving at the same moment never
+# wait for each other nor lose a count, and a save costs the same however busy the day.
 
-DAYS, SESSION_IDS = "stats_days_to_count", "stats_sessions_to_count"
+TAKEN_OUT = "stats_sessions_taken_out"  # ids whose committed counts are out (or new in this transaction)
+TO_ADD = "stats_sessions_to_add"
+TOUCHED = "stats_days_touched"
+DAYS = "stats_days_to_count"  # days to count again from scratch (mark_days)
+
+
+def _sessions_of(row):
+    """The ids of the help sessions whose counts a changed session or attendee may change."""
+    state = inspect(row)
+    if isinstance(row, HelpSession):
+        return {state.identity[0]} if state.identity else set()
+    # An attendee already written may have been expired: read its session (before the flush,
+    # without flushing); a moved one also names the session it left (active history).
+    ids = {row.session_id if state.has_identity else state.dict.get("session_id"),
+           *(state.attrs.session_id.history.deleted or ())}
+    parent = state.dict.get("session")
+    if parent is not None and inspect(parent).identity:
+        ids.add(inspect(parent).identity[0])
+    ids.discard(None)
+    return ids
+
+
+def add_counts(connection, session_ids, sign):
+    """Add (sign 1) or take away (sign -1) what these sessions count as the database holds them
+    now; return the days touched."""
+    if not session_ids:
+        return set()
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        # Shared: saves never wait for each other, only for a day being counted again (`refresh`).
+        connection.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": ADVISORY_LOCK})
+    rows = connection.execute(day_counts(dialect, [HS.c.id.in_(sorted(session_ids))])).all()
+    if not rows:
+        return set()
+    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(DAY)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[DAY.c.day, DAY.c.dimension, DAY.c.key],
+        set_={name: DAY.c[name] + upsert.excluded[name] for name in ("sessions", "participants", "minutes")})
+    connection.execute(upsert, [
+        {"day": day, "dimension": dimension, "key": key, "sessions": sign * sessions,
+         "participants": sign * participants, "minutes": sign * minutes}
+        for day, dimension, key, sessions, participants, minutes in rows])
+    return {row[0] for row in rows}
+
+
+@event.listens_for(Session, "before_flush")
+def _take_out_what_changes(session, flush_context, instances):
+    taken_out = session.info.setdefault(TAKEN_OUT, set())
+    changing = set()
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, (HelpSession, Attendee)):
+            changing |= _sessions_of(row)
+    changing -= taken_out
+    if changing:
+        days = add_counts(session.connection(), changing, -1)
+        session.info.setdefault(TOUCHED, set()).update(days)
+        taken_out |= changing
+        session.info.setdefault(TO_ADD, set()).update(changing)
 
 
 @event.listens_for(Session, "after_flush")
-def _mark_days(session, flush_context):
-    """Remember the days whose sessions or attendees this flush changed (state is still pre-flush)."""
-    days, session_ids = session.info.setdefault(DAYS, set()), session.info.setdefault(SESSION_IDS, set())
-    for row in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(row, (HelpSession, Attendee)):
-            # Read from the instance's state, never loaded: a row deleted in this flush is gone.
-            state = inspect(row)
-            marked, name = (days, "day") if isinstance(row, HelpSession) else (session_ids, "session_id")
-            marked.add(state.dict.get(name))
-            marked.update(state.attrs[name].history.deleted or ())
-    days.discard(None)
-    session_ids.discard(None)
+def _remember_new_sessions(session, flush_context):
+    # In after_flush the new rows have their ids, not yet their identity keys.
+    new = {inspect(row).dict.get("id") for row in session.new if isinstance(row, HelpSession)} - {None}
+    if new:
+        session.info.setdefault(TAKEN_OUT, set()).update(new)
+        session.info.setdefault(TO_ADD, set()).update(new)
 
 
 @event.listens_for(Session, "before_commit")
-def _count_marked_days(session):
+def _add_what_changed(session):
     session.flush()
-    days, session_ids = session.info.pop(DAYS, set()), session.info.pop(SESSION_IDS, set())
-    if not days and not session_ids:
+    to_add, touched = session.info.pop(TO_ADD, set()), session.info.pop(TOUCHED, set())
+    days = session.info.pop(DAYS, set())
+    session.info.pop(TAKEN_OUT, None)
+    if not to_add and not days:
         return
     connection = session.connection()
-    if session_ids:
-        days.update(connection.execute(select(HS.c.day).where(HS.c.id.in_(sorted(session_ids)))).scalars())
-    refresh(connection, days=days)
+    touched |= add_counts(connection, to_add, 1)
+    if touched:
+        # A day, or an answer, left by its last session.
+        connection.execute(DAY.delete().where(DAY.c.day.in_(sorted(touched)), DAY.c.sessions == 0))
+    if days:
+        refresh(connection, days=days)
 
 
 @event.listens_for(Session, "after_rollback")
-def _forget_marked_days(session):
-    session.info.pop(DAYS, None)
-    session.info.pop(SESSION_IDS, None)
+def _forget(session):
+    for name in (TAKEN_OUT, TO_ADD, TOUCHED, DAYS):
+        session.info.pop(name, None)
 
 
 def mark_days(session, days):
