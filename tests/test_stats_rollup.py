@@ -134,7 +134,7 @@ def test_a_change_rolled_back_is_not_counted(history, make_user):
     db.session.rollback()
     db.session.commit()
     assert stored() == before == recounted()
-    assert not {rollup.TAKEN_OUT, rollup.TO_ADD, rollup.TOUCHED, rollup.DAYS} & db.session.info.keys()
+    assert not {rollup.TAKEN_OUT, rollup.TO_ADD, rollup.TOUCHED} & db.session.info.keys()
 
 
 def test_sessions_written_round_the_models_are_never_read_stale(history, runner):

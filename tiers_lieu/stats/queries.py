@@ -39,7 +39,7 @@ from ..desk.models import (AdminDomain, AgeBracket, Assistance, Attendee, Autono
                            TicketStatus, help_session_need, help_session_topic)
 from . import indexes  # noqa: F401  (the indexes these queries rely on)
 from . import rollup
-from .rollup import DAY, const
+from .rollup import DAY, DURATION_BOUNDS, ENUM_DIMENSIONS, const
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,9 @@ TK = QueueTicket.__table__
 CB = CallbackRequest.__table__
 
 # Duration buckets of the national report: (code, label, lower bound included, upper bound excluded).
-DURATION_BUCKETS = [
-    ("under_30", _l("Under 30 min"), 0, 30),
-    ("30_60", _l("30 min to 1 h"), 30, 60),
-    ("60_120", _l("1 h to 2 h"), 60, 120),
-    ("over_120", _l("2 h and more"), 120, None),
-]
+DURATION_LABELS = {"under_30": _l("Under 30 min"), "30_60": _l("30 min to 1 h"), "60_120": _l("1 h to 2 h"),
+                   "over_120": _l("2 h and more")}
+DURATION_BUCKETS = [(code, DURATION_LABELS[code], lower, upper) for code, lower, upper in DURATION_BOUNDS]
 WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
             _l("Sunday")]
 NOT_RECORDED = _l("Not recorded")
@@ -234,11 +231,6 @@ def session_conditions(filters, start=None, end=None):
         conditions.append(HS.c.location_id == filters.location_id)
     return conditions
 
-
-# Closed lists counted with one conditional sum per value, in a single pass over the period's sessions.
-ENUM_DIMENSIONS = [("kind", SessionKind), ("channel", Channel), ("equipment", Equipment), ("admin_domain", AdminDomain),
-                   ("assistance", Assistance), ("autonomy", Autonomy), ("outcome", Outcome),
-                   ("age_bracket", AgeBracket), ("situation", Situation)]
 
 
 def _sum_when(condition, value):

@@ -12,7 +12,7 @@ The figures are the same either way (tests compare them on generated data).
 Keeping it up to date, in the same transaction as the sessions:
 - a change of a help session or an attendee made through the ORM takes away what the session
   counted before the flush writes it, and adds what it counts at commit (see below);
-- writers that use bulk statements (the generated history) call `refresh` or `mark_days`;
+- writers that use bulk statements (the generated history) call `refresh` for their days;
 - `flask stats rebuild` counts every day again.
 """
 from datetime import date
@@ -24,15 +24,18 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..desk.models import Attendee, HelpSession, help_session_need, help_session_topic
+from ..desk.models import (AdminDomain, AgeBracket, Assistance, Attendee, Autonomy, Channel, Equipment,
+                           HelpSession, Outcome, SessionKind, Situation, help_session_need, help_session_topic)
 from ..extensions import db
 
 NO_ANSWER = ""  # the key of "not recorded": a primary key cannot hold NULL
-# (dimension, column) of the closed lists counted per answer; `kind` also counts its sessions.
-TEXT_DIMENSIONS = ("kind", "channel", "equipment", "admin_domain", "assistance", "autonomy", "outcome",
-                   "age_bracket", "situation")
+# The closed lists of a session, each counted per answer (here and in queries.py): (column, choices).
+ENUM_DIMENSIONS = [("kind", SessionKind), ("channel", Channel), ("equipment", Equipment), ("admin_domain", AdminDomain),
+                   ("assistance", Assistance), ("autonomy", Autonomy), ("outcome", Outcome),
+                   ("age_bracket", AgeBracket), ("situation", Situation)]
 YES_NO_DIMENSIONS = ("equipment_own", "aidants_connect", "first_visit")
-DURATION_BUCKETS = (("under_30", 30), ("30_60", 60), ("60_120", 120), ("over_120", None))
+# Duration buckets of the national report: (code, lower bound included, upper bound excluded).
+DURATION_BOUNDS = (("under_30", 0, 30), ("30_60", 30, 60), ("60_120", 60, 120), ("over_120", 120, None))
 ADVISORY_LOCK = 0x73746174  # "stat": on PostgreSQL, counts from scratch take it alone, saves shared
 
 
@@ -80,8 +83,8 @@ def _yes_no(column):
 
 
 def _bucket(minutes):
-    whens = [(minutes < const(upper), const(code)) for code, upper in DURATION_BUCKETS if upper is not None]
-    return case(*whens, else_=const(DURATION_BUCKETS[-1][0]))
+    whens = [(minutes < const(upper), const(code)) for code, _, upper in DURATION_BOUNDS if upper is not None]
+    return case(*whens, else_=const(DURATION_BOUNDS[-1][0]))
 
 
 def _counts(dimension, key, where, source=HS, extra=()):
@@ -107,7 +110,7 @@ def day_counts(dialect, where):
                      source=help_session_topic.join(HS, HS.c.id == help_session_topic.c.session_id)),
              _counts("need", help_session_need.c.need_id, where,
                      source=help_session_need.join(HS, HS.c.id == help_session_need.c.session_id))]
-    parts += [_counts(name, func.coalesce(HS.c[name], const(NO_ANSWER)), where) for name in TEXT_DIMENSIONS]
+    parts += [_counts(name, func.coalesce(HS.c[name], const(NO_ANSWER)), where) for name, _ in ENUM_DIMENSIONS]
     parts += [_counts(name, _yes_no(HS.c[name]), where) for name in YES_NO_DIMENSIONS]
     return union_all(*parts)
 
@@ -147,7 +150,6 @@ def refresh(connection, days=None, first=None, last=None):
 TAKEN_OUT = "stats_sessions_taken_out"  # ids whose committed counts are out (or new in this transaction)
 TO_ADD = "stats_sessions_to_add"
 TOUCHED = "stats_days_touched"
-DAYS = "stats_days_to_count"  # days to count again from scratch (mark_days)
 
 
 def _sessions_of(row):
@@ -228,25 +230,17 @@ def _remember_new_sessions(session, flush_context):
 def _add_what_changed(session):
     session.flush()
     to_add, touched = session.info.pop(TO_ADD, set()), session.info.pop(TOUCHED, set())
-    days = session.info.pop(DAYS, set())
     session.info.pop(TAKEN_OUT, None)
-    if not to_add and not days:
+    if not to_add:
         return
     connection = session.connection()
     touched |= add_counts(connection, to_add, 1)
     if touched:
         # A day, or an answer, left by its last session.
         connection.execute(DAY.delete().where(DAY.c.day.in_(sorted(touched)), DAY.c.sessions == 0))
-    if days:
-        refresh(connection, days=days)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session):
-    for name in (TAKEN_OUT, TO_ADD, TOUCHED, DAYS):
+    for name in (TAKEN_OUT, TO_ADD, TOUCHED):
         session.info.pop(name, None)
-
-
-def mark_days(session, days):
-    """For a bulk statement that changed sessions of these days: count them again at commit."""
-    session.info.setdefault(DAYS, set()).update(days)
