@@ -97,6 +97,23 @@ def empty_database(app):
         db.engine.dispose()
 
 
+@pytest.fixture
+def blank_database_url(backend, tmp_path):
+    """A database of the current backend with no table at all, dropped after the test."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    server_url = os.environ["TEST_DATABASE_URL"]
+    name = f"tiers_lieu_blank_{secrets.token_hex(6)}"
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request, database_urls):
     if request.param not in database_urls:

@@ -1,14 +1,11 @@
 """The booking schema: the migration matches the models, and the database guards the seats."""
-import os
-import secrets
 from datetime import datetime, time, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, update
 from sqlalchemy.exc import IntegrityError
 
 from config import TestConfig
@@ -24,23 +21,6 @@ def schema_differences():
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return compare_metadata(context, db.metadata)
-
-
-@pytest.fixture
-def blank_database_url(backend, tmp_path):
-    """A database of the current backend with no table at all, dropped after the test."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'blank.db'}"
-        return
-    server_url = os.environ["TEST_DATABASE_URL"]
-    name = f"tiers_lieu_blank_{secrets.token_hex(6)}"
-    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def test_migrated_schema_matches_the_models(app):

@@ -5,9 +5,13 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import insert, select, true
 
+from config import TestConfig
+from tiers_lieu import create_app
 from tiers_lieu.accounts.models import Role
+from tiers_lieu.accounts.service import create_user
 from tiers_lieu.booking.models import Booking
 from tiers_lieu.desk.models import Attendee, HelpSession, Need
 from tiers_lieu.extensions import db
@@ -194,3 +198,22 @@ def test_empty_days_and_an_empty_table_agree(app):
     filters = queries.Filters(date(2026, 1, 1), date(2026, 12, 31))
     assert stored() == recounted() == []
     assert rolled(filters) == raw(filters)
+
+
+def test_the_migration_counts_the_sessions_already_logged(blank_database_url):
+    app = create_app(type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": blank_database_url}))
+    with app.app_context():
+        upgrade(revision="0007_stats_indexes")  # before the counts existed
+        facilitator = create_user("before@example.org", "Avant", "orange kettle under the bridge")
+        now = datetime.now(timezone.utc)
+        for day, kind, people in ((date(2026, 3, 2), "individual", 1), (date(2026, 3, 2), "workshop", 5),
+                                  (date(2026, 3, 9), "quick", 1)):
+            db.session.execute(insert(HelpSession.__table__).values(
+                day=day, kind=kind, participant_count=people, duration_minutes=45, channel="on_site",
+                aidants_connect=False, facilitator_id=facilitator.id, created_at=now, updated_at=now))
+        db.session.commit()
+        upgrade()
+        assert stored() == recounted()
+        assert (date(2026, 3, 2), "total", "", 2, 6, 90) in stored()
+        db.session.remove()
+        db.engine.dispose()
