@@ -39,7 +39,7 @@ from ..desk.models import (AdminDomain, AgeBracket, Assistance, Attendee, Autono
                            TicketStatus, help_session_need, help_session_topic)
 from . import indexes  # noqa: F401  (the indexes these queries rely on)
 from . import rollup
-from .rollup import DAY, DURATION_BOUNDS, ENUM_DIMENSIONS, const
+from .rollup import DAY, DURATION_BOUNDS, ENUM_DIMENSIONS, const, hour_of
 
 log = logging.getLogger(__name__)
 
@@ -155,12 +155,6 @@ def weekday_of(dialect, day):
     if dialect == "postgresql":
         return cast(func.extract("isodow", day), Integer) - 1
     return (cast(func.strftime("%w", day), Integer) + 6) % 7
-
-
-def hour_of(dialect, clock):
-    if dialect == "postgresql":
-        return cast(func.extract("hour", clock), Integer)
-    return cast(func.substr(clock, 1, 2), Integer)
 
 
 def month_of_day(dialect, day):

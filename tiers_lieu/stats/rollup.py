@@ -18,8 +18,8 @@ Keeping it up to date, in the same transaction as the sessions:
 from datetime import date
 from functools import cache
 
-from sqlalchemy import (String, and_, bindparam, case, cast, event, func, insert, inspect, literal, or_, select,
-                        text, true, union_all)
+from sqlalchemy import (Integer, String, and_, bindparam, case, cast, event, func, insert, inspect, literal, or_,
+                        select, text, union_all)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -71,11 +71,11 @@ def booked_condition():
                select(ATT.c.id).where(ATT.c.session_id == HS.c.id, ATT.c.booking_id.isnot(None)).exists())
 
 
-def hour_text(dialect, clock):
-    """"09" for a session started at 9:30."""
+def hour_of(dialect, clock):
+    """9 for a session started at 9:30 (SQLite keeps times as "09:30:00" text)."""
     if dialect == "postgresql":
-        return func.to_char(clock, const("HH24"))
-    return func.substr(clock, const(1), const(2))
+        return cast(func.extract("hour", clock), Integer)
+    return cast(func.substr(clock, const(1), const(2)), Integer)
 
 
 def _yes_no(column):
@@ -105,7 +105,7 @@ def day_counts(dialect, where):
                      where),
              _counts("neighbourhood", func.coalesce(func.nullif(HS.c.neighbourhood, const("")), const(NO_ANSWER)),
                      where),
-             _counts("heat", hour_text(dialect, HS.c.start_time), where, extra=[HS.c.start_time.isnot(None)]),
+             _counts("heat", hour_of(dialect, HS.c.start_time), where, extra=[HS.c.start_time.isnot(None)]),
              _counts("topic", help_session_topic.c.topic_id, where,
                      source=help_session_topic.join(HS, HS.c.id == help_session_topic.c.session_id)),
              _counts("need", help_session_need.c.need_id, where,
@@ -115,20 +115,13 @@ def day_counts(dialect, where):
     return union_all(*parts)
 
 
-def refresh(connection, days=None, first=None, last=None):
-    """Count again the given days (an iterable of dates), or those from `first` to `last`, or all.
+def refresh(connection, first=None, last=None):
+    """Count again the days from `first` to `last` (all days when neither is given).
 
     Runs in the connection's transaction: the counts change with the sessions, or not at all.
     """
-    if days is not None:
-        days = sorted(set(days))
-        if not days:
-            return
-        day_in = (lambda column: column.in_(days))
-    elif first is not None or last is not None:
-        day_in = (lambda column: and_(column >= (first or date.min), column <= (last or date.max)))
-    else:
-        day_in = (lambda column: true())
+    def day_in(column):
+        return and_(column >= (first or date.min), column <= (last or date.max))
     dialect = connection.dialect.name
     if dialect == "postgresql":
         # Alone: a count from scratch must not run beside another, nor beside saves adding to it
