@@ -1,6 +1,7 @@
 """Staff login, sessions that die with logout, password rules, rate limits, roles."""
 import logging
 import secrets
+from urllib.parse import quote
 
 import pytest
 
@@ -239,6 +240,30 @@ def test_login_returns_only_to_pages_of_this_site(client, make_user, target, exp
     response = submit(client, f"/login?next={target}", {"email": user.email, "password": STAFF_PASSWORD},
                       form_url="/login")
     assert response.headers["Location"] == expected
+
+
+@pytest.mark.parametrize("target", [
+    "/\t/evil.example/", "/\n/evil.example/", "/\r\n/evil.example/", "/ /evil.example/",
+    "/desk/\r\nSet-Cookie: taken=1", "/\x00/evil.example", "/\u2028/evil.example", "/\u200b/evil.example",
+    "\t//evil.example", "/\x7f/evil.example", "javascript:alert(1)", "http:/evil.example",
+])
+def test_a_next_with_hidden_characters_is_dropped_after_a_recorded_login(client, make_user, target):
+    """Browsers drop tabs and newlines from an address: "/<tab>/evil" would become //evil."""
+    user = make_user(role=Role.COORDINATOR)
+    response = submit(client, f"/login?next={quote(target, safe='')}",
+                      {"email": user.email, "password": STAFF_PASSWORD}, form_url="/login")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/desk/"
+    assert "taken" not in " ".join(response.headers.getlist("Set-Cookie"))
+    assert client.get("/desk/").status_code == 200  # the login was recorded and holds
+
+
+def test_a_usable_next_keeps_its_query(client, make_user):
+    user = make_user(role=Role.COORDINATOR)
+    target = "/desk/residents/?q=Jos%C3%A9"
+    response = submit(client, f"/login?next={quote(target, safe='')}",
+                      {"email": user.email, "password": STAFF_PASSWORD}, form_url="/login")
+    assert response.headers["Location"] == target
 
 
 def test_staff_language_preference_applies_after_login(client, make_user):

@@ -182,7 +182,7 @@ def test_an_expired_form_comes_back_filled(app, client, login_as):
     login_as()
     app.config["WTF_CSRF_ENABLED"] = True
     response = client.post("/desk/sessions/new", data={**session_form(note="Texte gardé"), "csrf_token": "stale"})
-    assert response.status_code == 200 and "Texte gardé" in response.page
+    assert response.status_code == 400 and "Texte gardé" in response.page
 
 
 def test_follow_up_offers_to_book_right_after(client, login_as, today_booking):

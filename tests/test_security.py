@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from config import ProductionConfig
 from tiers_lieu import create_app
+from tiers_lieu.accounts import access
 from tiers_lieu.accounts.models import User
 from tiers_lieu.extensions import db
 from tiers_lieu.logs import redact
@@ -89,8 +90,9 @@ def test_unknown_page_gets_a_translated_404_with_a_way_back(client, lang, title)
     assert 'href="/' in body
 
 
-def test_a_crash_shows_the_translated_500_page_without_traceback(database_urls, caplog):
+def test_a_crash_shows_the_translated_500_page_without_traceback(database_urls, caplog, monkeypatch):
     app = make_app(database_urls["sqlite"], PROPAGATE_EXCEPTIONS=False)
+    monkeypatch.setitem(access.ENDPOINTS, "boom", access.PUBLIC)
 
     @app.route("/boom")
     def boom():
@@ -107,6 +109,7 @@ def test_a_crash_shows_the_translated_500_page_without_traceback(database_urls, 
 
 
 def _scheme_seen_by(app):
+    access.ENDPOINTS.setdefault("scheme", access.PUBLIC)
     app.add_url_rule("/scheme", "scheme", lambda: request.scheme)
     response = app.test_client().get("/scheme", headers={"X-Forwarded-Proto": "https"})
     return response.get_data(as_text=True)

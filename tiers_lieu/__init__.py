@@ -65,6 +65,7 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
+    from .accounts.access import check_table
     from .accounts.views import bp as accounts
     from .admin.views import bp as admin
     from .booking.api import bp as api
@@ -76,6 +77,7 @@ def register_blueprints(app):
 
     for blueprint in (core, booking, api, accounts, desk, lobby, stats, admin):
         app.register_blueprint(blueprint)
+    check_table(app)
 
 
 def register_commands(app):

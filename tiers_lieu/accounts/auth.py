@@ -1,4 +1,4 @@
-"""Login sessions and role checks.
+"""Staff login sessions (who may open which page: `access`).
 
 A staff cookie holds a random token naming one row of `StaffSession`. Logging out revokes that
 row; a password change or a deactivation revokes all of the user's rows. A copied cookie is
@@ -6,14 +6,16 @@ therefore worthless afterwards, although Flask's own session cookie is signed, n
 """
 import hashlib
 import secrets
-from functools import wraps
+import unicodedata
+from urllib.parse import urlsplit
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from ..database import utcnow
 from ..extensions import db, login_manager
+from . import access
 from .models import Role, StaffSession, User
 
 
@@ -75,39 +77,21 @@ def load_user(token):
     return user
 
 
-def role_required(role):
-    """Let only logged-in staff of at least this role through; others log in or get 403."""
+def safe_next(target):
+    r"""The path on this site to go back to after login, or None when `target` is not one.
 
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            refusal = check_role(role)
-            return refusal if refusal is not None else view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def check_role(role):
-    """Return the response that refuses this request, or None when the role is enough."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.has_role(role):
-        abort(403)
-    if current_user.must_change_password and request.endpoint != "accounts.change_password":
-        return redirect(url_for("accounts.change_password"))
-    return None
-
-
-def protect_blueprint(blueprint, role):
-    """Require the role on every view of the blueprint."""
-    blueprint.before_request(lambda: check_role(role))
-
-
-def is_safe_next(target):
-    """Accept only a path on this site as the place to go back to after login."""
-    return bool(target) and target.startswith("/") and not target.startswith("//") and "\\" not in target
+    Browsers drop tabs and newlines inside an address and read a backslash as a slash, so
+    "/\t/evil.example" or "/\evil.example" would lead off the site: any control, space or
+    format character, or a backslash, refuses the target outright rather than being cleaned.
+    """
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(unicodedata.category(character)[0] in "CZ" for character in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def init_app(app):
@@ -117,6 +101,7 @@ def init_app(app):
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
+    access.init_app(app)
 
     @app.context_processor
     def inject_roles():

@@ -1,12 +1,12 @@
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..core.limits import limit_failures, record_failure
 from ..extensions import db
 from ..i18n import remember_language
 from . import service
-from .auth import end_session, is_safe_next, start_session
+from .auth import end_session, safe_next, start_session
 from .forms import ChangePasswordForm, LoginForm, PreferencesForm
 from .passwords import verify_password
 
@@ -26,12 +26,11 @@ def login():
             record_failure()
             form.password.errors.append(_("Wrong e-mail address or password."))
         else:
-            start_session(user)
-            target = request.args.get("next")
             if user.must_change_password:
                 target = url_for("accounts.change_password")
-            elif not is_safe_next(target):
-                target = url_for("desk.index")
+            else:
+                target = safe_next(request.args.get("next")) or url_for("desk.index")
+            start_session(user)
             return remember_language(make_response(redirect(target)), user.language)
     elif request.method == "POST":
         record_failure()
@@ -46,7 +45,6 @@ def logout():
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@login_required
 def account():
     form = PreferencesForm(obj=current_user)
     if form.validate_on_submit():
@@ -60,7 +58,6 @@ def account():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():

@@ -5,7 +5,6 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db
-from .forms import refill_expired_form
 
 PAGES = {
     400: (_l("The request could not be understood"),
@@ -36,8 +35,7 @@ def render_error(code, message=None):
 def register(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        refilled = refill_expired_form()
-        return refilled if refilled is not None else render_error(400, CSRF_MESSAGE)
+        return render_error(400, CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def http_error(error):

@@ -3,7 +3,7 @@ import re
 from functools import lru_cache
 
 from babel import support
-from flask import current_app, g, request
+from flask import g
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -15,23 +15,22 @@ EXPIRED_MESSAGE = _l("This page was open for a long time, so for your safety we 
 
 
 def refill_on_expired_csrf(view):
-    """Mark a form view: when its CSRF token expired, show the form again with what was typed."""
+    """Mark a form view: when its CSRF token is refused, show the form again with what was typed.
+
+    The view is dispatched as usual, after the access check (`accounts.access.guard`), and its
+    form does not validate, so nothing is written; the page is answered with status 400.
+    """
     view.refill_on_expired_csrf = True
     return view
 
 
-def refill_expired_form():
-    """Answer a CSRF failure on a refillable view by running it again; None for other views."""
-    view = current_app.view_functions.get(request.endpoint)
-    if request.method != "POST" or not getattr(view, "refill_on_expired_csrf", False):
-        return None
-    g.csrf_expired = True
-    return view(**(request.view_args or {}))
+def refills_form(view):
+    return getattr(view, "refill_on_expired_csrf", False)
 
 
 def submitted_and_valid(form):
-    """validate_on_submit, except that an expired form is shown again with a kind message."""
-    if g.get("csrf_expired"):
+    """validate_on_submit, except that a form whose token was refused is shown again kindly."""
+    if g.get("csrf_refused"):
         form.validate()
         form.csrf_token.errors = []
         form.form_errors.append(EXPIRED_MESSAGE)

@@ -21,7 +21,7 @@ from ..extensions import db
 from . import residents as service
 from .models import AgeBracket, Autonomy, Outcome, QueueTicket
 from .resident_forms import BookForForm, ResidentForm, SearchForm
-from .session_views import error_pages_when_refilled, id_argument
+from .session_views import id_argument
 from .views import bp
 
 REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -52,7 +52,6 @@ def linking_ticket():
 
 @bp.route("/residents/new", methods=["GET", "POST"])
 @refill_on_expired_csrf
-@error_pages_when_refilled
 def new_resident():
     booking, ticket = linking_booking(), linking_ticket()
     form = ResidentForm()
@@ -97,7 +96,6 @@ def resident(resident_id):
 
 @bp.route("/residents/<int:resident_id>/edit", methods=["GET", "POST"])
 @refill_on_expired_csrf
-@error_pages_when_refilled
 def edit_resident(resident_id):
     person = resident_or_404(resident_id)
     form = ResidentForm()
@@ -163,7 +161,6 @@ def staff_rules():
 
 @bp.route("/book", methods=["GET", "POST"])
 @refill_on_expired_csrf
-@error_pages_when_refilled
 def book_for():
     person = db.get_or_404(service.Resident, id_argument("resident")) if id_argument("resident") else None
     callback_id = id_argument("callback")

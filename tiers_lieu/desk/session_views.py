@@ -1,13 +1,9 @@
 """The help-session log: /desk/sessions/… (issue 4 §4)."""
-from functools import wraps
-
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
 
 from ..booking.cli import centre_timezone
-from ..core.errors import PAGES, render_error
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
 from ..extensions import db
 from . import sessions as service
@@ -16,22 +12,6 @@ from .session_forms import SessionForm
 from .views import bp
 
 ORIGINS = ("booking", "ticket", "slot", "resident")
-
-
-def error_pages_when_refilled(view):
-    """A form view run again for an expired CSRF token runs inside the error handler, where an
-    abort() would become a 500: answer its 403 or 404 as a page instead."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except HTTPException as error:
-            if g.get("csrf_expired") and error.code in PAGES:
-                return render_error(error.code)
-            raise
-
-    return wrapper
 
 
 def id_argument(name):
@@ -72,7 +52,6 @@ def prepare(form, help_session=None, origin=None):
 
 @bp.route("/sessions/new", methods=["GET", "POST"])
 @refill_on_expired_csrf
-@error_pages_when_refilled
 def new_session():
     ids = {name: id_argument(name) for name in ORIGINS}
     origin = service.load_origin(db.session, booking_id=ids["booking"], ticket_id=ids["ticket"],
@@ -131,7 +110,6 @@ def editable_session(session_id):
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @refill_on_expired_csrf
-@error_pages_when_refilled
 def edit_session(session_id):
     help_session = editable_session(session_id)
     form = SessionForm()

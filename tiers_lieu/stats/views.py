@@ -7,8 +7,6 @@ from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.auth import protect_blueprint
-from ..accounts.models import Role
 from ..admin.models import current_centre
 from ..booking.cli import centre_timezone
 from ..extensions import db
@@ -17,7 +15,6 @@ from .charts import chart_for
 from .queries import DEFINITIONS
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
-protect_blueprint(bp, Role.FACILITATOR)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
