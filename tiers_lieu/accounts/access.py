@@ -14,6 +14,7 @@ from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from ..core.errors import CSRF_MESSAGE, render_error
 from ..core.forms import refills_form
 from ..extensions import csrf, login_manager
 from .models import Role
@@ -99,9 +100,19 @@ def check_csrf():
 
 
 def answer_refused_token(response):
-    """A form shown again for a refused token still says the request was refused."""
-    if g.get("csrf_refused") and response.status_code == 200:
-        response.status_code = 400
+    """A refused token is answered 400, even by a form shown again filled.
+
+    A view may end before reading its form (a booking cancelled meanwhile redirects to the day):
+    it changed nothing, but a redirect would read as a success, so it becomes the refusal page.
+    The response is changed in place: the other hooks (security headers) have run on it already.
+    """
+    if not g.get("csrf_refused") or response.status_code >= 400:
+        return response
+    if response.status_code != 200:
+        response.set_data(render_error(400, CSRF_MESSAGE).get_data())
+        response.mimetype = "text/html"
+        response.headers.pop("Location", None)
+    response.status_code = 400
     return response
 
 
