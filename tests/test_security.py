@@ -1,4 +1,6 @@
 """Security baseline: headers, cookies, CSRF, error pages."""
+from datetime import date
+
 import pytest
 
 from flask import request
@@ -8,6 +10,7 @@ from config import ProductionConfig
 from tiers_lieu import create_app
 from tiers_lieu.accounts import access
 from tiers_lieu.accounts.models import User
+from tiers_lieu.booking.models import CallbackRequest
 from tiers_lieu.extensions import db
 from tiers_lieu.logs import redact
 
@@ -128,3 +131,34 @@ def test_sql_parameters_stay_out_of_error_messages(app, make_user):
     db.session.rollback()
     assert "SQL parameters hidden" in str(error.value)
     assert "someone.private" not in redact(str(error.value))
+
+
+def test_a_strangers_post_without_token_reads_no_desk_record(client, make_topic, make_slot, make_booking):
+    """The hole of issue 10: a form refilled for a refused token ran without the role check."""
+    topic = make_topic()
+    callback = CallbackRequest(topic_id=topic.id, first_name="Zoubida", phone="+33612345678",
+                               moments="morning", language="fr")
+    booking = make_booking(make_slot(), topic=topic, first_name="Bartholomé", phone="+33698765432")
+    db.session.add(callback)
+    db.session.commit()
+    for url in (f"/desk/book?callback={callback.id}", f"/desk/book?booking={booking.id}",
+                f"/desk/sessions/new?booking={booking.id}", f"/desk/residents/new?booking={booking.id}",
+                f"/desk/bookings/{booking.id}/cancel"):
+        response = client.post(url, data={"first_name": "x"})
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/login?next="), url
+        for secret in ("Zoubida", "Bartholomé", "12 34 56 78", "612345678", "98 76 54 32", "698765432"):
+            assert secret not in response.page, url
+
+
+def test_a_refused_token_on_a_colleagues_session_is_refused_not_a_crash(app, client, make_user, login_as):
+    from tiers_lieu.desk.models import HelpSession
+
+    colleague = make_user()
+    db.session.add(HelpSession(facilitator_id=colleague.id, kind="individual", day=date.today(),
+                               duration_minutes=30, channel="on_site", participant_count=1))
+    db.session.commit()
+    session_id = db.session.execute(db.select(HelpSession.id)).scalar_one()
+    login_as()
+    response = client.post(f"/desk/sessions/{session_id}/edit", data={"note": "x"})
+    assert response.status_code == 403 and "Accès refusé" in response.page
