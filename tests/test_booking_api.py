@@ -65,6 +65,16 @@ def test_slots_between_two_dates(client, topic):
     ("topic=demarches&from=2001-01-01", 200),
     ("topic=demarches&from=0001-01-01", 400),
     ("topic=demarches&from=9999-12-30", 400),
+    # What the description says a topic and a date look like, the API checks before the database.
+    ("topic=%00", 400),
+    ("topic=D%C3%A9marches", 400),
+    ("topic=demarches%0A", 400),
+    ("topic=" + "a" * 41, 400),
+    ("topic=" + "a" * 40, 404),
+    ("topic=demarches&from=20300101", 400),
+    ("topic=demarches&from=2030-W01-1", 400),
+    ("topic=demarches&from=2100-12-31", 200),
+    ("topic=demarches&to=2100-01-01", 400),
 ])
 def test_bad_parameters_get_a_clear_json_answer(client, topic, query, status):
     response = client.get(f"/api/v1/slots?{query}")
@@ -78,6 +88,9 @@ def test_openapi_document_describes_both_endpoints(client):
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     assert set(document["paths"]) == {"/topics", "/slots"}
-    parameters = {p["name"] for p in document["paths"]["/slots"]["get"]["parameters"]}
-    assert parameters == {"topic", "from", "to"}
+    parameters = {p["name"]: p for p in document["paths"]["/slots"]["get"]["parameters"]}
+    assert set(parameters) == {"topic", "from", "to"}
     assert document["servers"][0]["url"] == "http://localhost/api/v1"
+    # An empty topic is refused (400), so the description does not allow one either.
+    assert parameters["topic"]["required"] and parameters["topic"]["schema"]["pattern"] == "^[a-z0-9-]{1,40}$"
+    assert set(document["paths"]["/slots"]["get"]["responses"]) == {"200", "400", "404"}

@@ -2,6 +2,7 @@
 
 Free slots and topics only: no personal data ever leaves through here.
 """
+import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -55,6 +56,11 @@ def topics():
 
 
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+# What the description promises and the API checks, before anything reaches the database (a NUL
+# in a slug is an error in PostgreSQL): a slug as the set-up page makes them, within the column's
+# 40 characters; a date written YYYY-MM-DD (Python would also read 20300101 or 2030-W01-1).
+SLUG = re.compile(r"[a-z0-9-]{1,40}")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def parse_day(name, default):
@@ -62,6 +68,8 @@ def parse_day(name, default):
     value = request.args.get(name)
     if value is None:
         return default
+    if not DAY.fullmatch(value):
+        raise ValueError(name)
     day = date.fromisoformat(value)
     if not EARLIEST <= day <= LATEST:
         raise ValueError(name)
@@ -74,6 +82,9 @@ def slots():
     slug = request.args.get("topic")
     if not slug:
         return problem(400, "The topic parameter is required, e.g. ?topic=demarches (see /api/v1/topics).")
+    if not SLUG.fullmatch(slug):
+        return problem(400, "topic is a topic's slug: lower-case letters, digits and hyphens, "
+                            "at most 40 (see /api/v1/topics).")
     topic = topic_by_slug(db.session, slug)
     if topic is None:
         return problem(404, "No active topic has this slug. See /api/v1/topics.")
@@ -84,9 +95,9 @@ def slots():
     except ValueError:
         return problem(400, "from and to are dates written YYYY-MM-DD, between 2000 and 2100.")
     if last < first:
-        return problem(400, "to must not be before from.")
+        return problem(400, "to must not be before from (today when left out).")
     if (last - first).days > MAX_DAYS:
-        return problem(400, f"Ask for at most {MAX_DAYS} days at a time.")
+        return problem(400, f"to must be at most {MAX_DAYS} days after from (today when left out).")
     now = utcnow()
     found = free_slots(
         db.session, Window.for_rules(booking_rules(db.session), now), topic.id,
@@ -102,12 +113,18 @@ def openapi():
     return jsonify(openapi_document(url_for("api.topics", _external=True).rsplit("/topics", 1)[0]))
 
 
+def error_response(description):
+    """A refusal in the description: its JSON body is a `Problem`, as `problem()` writes it."""
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
 def openapi_document(server_url):
     text = {"type": "object", "properties": {"fr": {"type": "string"}, "en": {"type": "string"}}}
     lines = {"type": "object", "properties": {"fr": {"type": "array", "items": {"type": "string"}},
                                               "en": {"type": "array", "items": {"type": "string"}}}}
-    error = {"description": "The request cannot be answered; `detail` says why.",
-             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    # The dates the API reads, as a pattern: YYYY-MM-DD from EARLIEST to LATEST (2000 to 2100).
+    day = {"type": "string", "format": "date", "pattern": "^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -128,19 +145,26 @@ def openapi_document(server_url):
             "/slots": {"get": {
                 "summary": "Free slots of a topic between two dates",
                 "operationId": "listFreeSlots",
+                "description": f"A rule a schema cannot state: `to` is neither before `from` nor more than "
+                               f"{MAX_DAYS} days after it (`from` being today when left out); otherwise the "
+                               "answer is 400.",
                 "parameters": [
-                    {"name": "topic", "in": "query", "required": True, "schema": {"type": "string"},
-                     "description": "A topic's slug, from /topics."},
-                    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
-                     "description": "First day (the centre's local date); today by default."},
-                    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
-                     "description": f"Last day, included; 13 days after `from` by default; at most {MAX_DAYS} days after it."},
+                    {"name": "topic", "in": "query", "required": True, "example": "demarches",
+                     "schema": {"type": "string", "pattern": f"^{SLUG.pattern}$"},
+                     "description": "A topic's slug, from /topics: lower-case letters, digits and hyphens."},
+                    {"name": "from", "in": "query", "schema": day,
+                     "description": f"First day (the centre's local date), YYYY-MM-DD between "
+                                    f"{EARLIEST.isoformat()} and {LATEST.isoformat()}; today by default."},
+                    {"name": "to", "in": "query", "schema": day,
+                     "description": f"Last day, included, written like `from`; 13 days after `from` by default; "
+                                    f"not before `from` and at most {MAX_DAYS} days after it."},
                 ],
                 "responses": {
                     "200": {"description": "Free slots that can be booked online now.", "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/SlotList"}}}},
-                    "400": error,
-                    "404": error,
+                    "400": error_response("A parameter is missing or malformed, or the dates break the rules above; "
+                                          "`detail` says which."),
+                    "404": error_response("No active topic has this slug."),
                 },
             }},
         },

@@ -155,11 +155,22 @@ def book(session, *, slot, topic_id, contact, rules, now=None, request_key=None,
     if existing_id is not None:
         return session.get(Booking, existing_id), token_for(request_key)
 
+    # A slot already full when the view loaded it was filled before `before_booking` looked: had
+    # this form filled it, that look would have found the booking.
     check_bookable(session, slot, topic_id, rules, now)
     if active >= rules.max_active_per_contact:
         raise BookingRefused(Refusal.TOO_MANY, slot)
     if not take_seat(session, slot.id):
         session.rollback()
+        # The seat may have gone to this very form, clicked again while its first request was
+        # still booking: `before_booking` ran before that booking was committed, so it could not
+        # see it. The UPDATE that found no seat waited for the transaction holding it (PostgreSQL
+        # waits on the slot's row lock, SQLite on its one writer's lock), so that booking is
+        # committed by now and this second look finds it. Only refusals pay for it: on a
+        # one-seat slot, ten clicks of one form used to tell one or two of them "taken".
+        existing = find_by_request_key(session, request_key)
+        if existing is not None:
+            return existing, token_for(request_key)
         raise BookingRefused(Refusal.FULL, slot)
 
     token = token_for(request_key)
