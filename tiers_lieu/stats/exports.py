@@ -45,7 +45,7 @@ SEPARATOR = ";"
 # these as a formula; some fold the full-width forms to the plain ones, so they count too. A
 # cell starting with a tab or a line break is neutralised as well, as OWASP advises.
 FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
-LEADING_BLANKS = frozenset("\t\r\n")
+RISKY_FIRST = FORMULA_STARTS | frozenset("\t\r\n")
 NUMBERS = (int, float, Decimal, date, time)  # a datetime is a date
 
 
@@ -55,13 +55,16 @@ def spreadsheet_text(text):
     The quote is what OWASP advises and what a spreadsheet itself puts before text typed to look
     like a formula. Leading spaces are looked past, in case a spreadsheet trims them.
     """
-    if text and (text[0] in LEADING_BLANKS or text.lstrip()[:1] in FORMULA_STARTS):
+    first = text[:1]
+    if first in RISKY_FIRST or (first.isspace() and text.lstrip()[:1] in FORMULA_STARTS):
         return "'" + text
     return text
 
 
 def spreadsheet_cell(value):
     """A value as an export writes it: None, numbers and dates as they are, anything else as safe text."""
+    if type(value) is str:  # most cells, first: a year of raw sessions is over a million of them
+        return spreadsheet_text(value)
     if value is None or isinstance(value, NUMBERS):
         return value
     return spreadsheet_text(str(value))
@@ -88,16 +91,9 @@ def csv_lines(rows):
     yield CSV_BOM
     for row in rows:
         line.value = ""
-        writer.writerow([_csv_field(spreadsheet_cell(value), comma) for value in row])
+        writer.writerow(["" if value is None else (str(value).replace(".", ",") if comma and isinstance(value, float)
+                                                   else value) for value in map(spreadsheet_cell, row)])
         yield line.value
-
-
-def _csv_field(value, comma):
-    if value is None:
-        return ""
-    if comma and isinstance(value, float):
-        return str(value).replace(".", ",")
-    return value
 
 
 def xlsx_append(sheet, row):
