@@ -1,17 +1,32 @@
-"""Keep personal data out of the log.
+"""Keep personal data and secret links out of the log.
 
-Our own log lines name ids, never people. What we do not write ourselves — an exception's text,
-such as PostgreSQL's "Key (email)=(…) already exists" — goes through this filter, which masks
-e-mail addresses, phone numbers and the values a database error quotes.
+Our own log lines name ids, never people. What we do not write ourselves goes through this
+filter: an exception's text, such as PostgreSQL's "Key (email)=(…) already exists"; Flask's
+"Exception on /booking/<token> [GET]", which gunicorn's error log receives too; the development
+server's request lines; gunicorn's own error lines. It masks e-mail addresses, phone numbers
+(and with them IP addresses), the values a database error quotes, a booking's secret link
+(whatever follows `/booking/` in a path or a URL) and the desk's search terms (`?q=`, a name or
+a phone number).
 """
 import logging
 import re
 
 PATTERNS = [
+    # A booking's secret link, also percent-encoded (in a ?next=). Tracebacks name the booking
+    # package's files and templates (tiers_lieu/booking/views.py, templates/booking/manage.html):
+    # those are not links and stay readable.
+    (re.compile(r"(?<!tiers_lieu)(?<!templates)(/|%2[fF])booking(/|%2[fF])[^\s\"'<>\x1b]+"), r"\1booking\2<secret>"),
+    # The desk's search terms, also percent-encoded: the login page's ?next= holds the page asked for.
+    (re.compile(r"((?:[?&]|%3[fF]|%26)q(?:=|%3[dD]))[^&#\s\"'<>\x1b]+"), r"\1<search>"),
     (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "<e-mail>"),
     (re.compile(r"\+?\d[\d .-]{7,}\d"), "<number>"),
     (re.compile(r"(Key \([^)]*\)=)\([^)]*\)"), r"\1(<value>)"),
 ]
+# Loggers that write what arrives from outside: the development server's request lines and
+# gunicorn's own error lines (a request it could not read). Not gunicorn's access log: its format,
+# set without paths nor addresses in the README, is the operator's, and this filter would read
+# its status and duration side by side ("500 0.052341") as a phone number.
+SERVER_LOGGERS = ("werkzeug", "gunicorn.error")
 
 
 def redact(text):
@@ -31,5 +46,14 @@ class RedactPersonalData(logging.Filter):
         return True
 
 
+REDACT = RedactPersonalData()
+
+
 def init_app(app):
-    app.logger.addFilter(RedactPersonalData())
+    """Filter the app's logger, its handlers and the servers' loggers (once, however many apps)."""
+    for logger in (app.logger, *map(logging.getLogger, SERVER_LOGGERS)):
+        logger.addFilter(REDACT)
+    # A logger's filters do not see the lines of its children (tiers_lieu.notify.service…), which
+    # reach its handlers directly: Flask's own handler, when it has one, filters them too.
+    for handler in app.logger.handlers:
+        handler.addFilter(REDACT)

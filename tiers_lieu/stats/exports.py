@@ -7,6 +7,11 @@ pseudonym (an HMAC of their id with the app's secret key), never with a name, ph
 note. Both raw exports stream: sessions are read 1,000 at a time by id, so memory stays flat
 whatever the number of rows; the XLSX is written by openpyxl in write-only mode to a temporary
 file that is then sent in chunks and deleted.
+
+Every cell of every export goes through `spreadsheet_cell`, called by the one CSV writer
+(`csv_lines`) and the one XLSX writer (`xlsx_append`): text typed by staff (a name, a place, a
+neighbourhood, a list entry) can never become a formula that the spreadsheet runs when the file
+is opened, while numbers and dates stay numbers and dates.
 """
 import csv
 import hashlib
@@ -14,11 +19,15 @@ import hmac
 import io
 import os
 import tempfile
+from datetime import date, time
+from decimal import Decimal
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 
 from ..accounts.models import User
@@ -30,6 +39,35 @@ from .queries import ATT, HS, list_labels, session_conditions
 CHUNK = 1_000
 CSV_BOM = "\ufeff"
 SEPARATOR = ";"
+
+
+# OWASP's "CSV Injection": Excel, LibreOffice and Google Sheets read a cell starting with one of
+# these as a formula; some fold the full-width forms to the plain ones, so they count too. A
+# cell starting with a tab or a line break is neutralised as well, as OWASP advises.
+FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+RISKY_FIRST = FORMULA_STARTS | frozenset("\t\r\n")
+NUMBERS = (int, float, Decimal, date, time)  # a datetime is a date
+
+
+def spreadsheet_text(text):
+    """Text that a spreadsheet shows as typed: a quote before it when it could start a formula.
+
+    The quote is what OWASP advises and what a spreadsheet itself puts before text typed to look
+    like a formula. Leading spaces are looked past, in case a spreadsheet trims them.
+    """
+    first = text[:1]
+    if first in RISKY_FIRST or (first.isspace() and text.lstrip()[:1] in FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def spreadsheet_cell(value):
+    """A value as an export writes it: None, numbers and dates as they are, anything else as safe text."""
+    if type(value) is str:  # most cells, first: a year of raw sessions is over a million of them
+        return spreadsheet_text(value)
+    if value is None or isinstance(value, NUMBERS):
+        return value
+    return spreadsheet_text(str(value))
 
 
 class _Line:
@@ -54,14 +92,31 @@ def csv_lines(rows):
     for row in rows:
         line.value = ""
         writer.writerow(["" if value is None else (str(value).replace(".", ",") if comma and isinstance(value, float)
-                                                   else value) for value in row])
+                                                   else value) for value in map(spreadsheet_cell, row)])
         yield line.value
 
 
-def _cell(value):
-    if value is None or isinstance(value, (int, float)):
-        return value
-    return str(value)
+def xlsx_append(sheet, row):
+    """Append a row to a sheet (write-only or not): numbers as numbers, text as string cells.
+
+    openpyxl stores a str starting with "=" as a formula and one that reads as an error code
+    ("#N/A") as an error: such text gets a cell of its own typed as a string. Any other str is
+    a string cell already, and a cell object for each would cost 4 µs a value, a million a year.
+    Characters that XLSX cannot hold (control characters) become U+FFFD instead of failing
+    the whole file.
+    """
+    values = []
+    for value in row:
+        value = spreadsheet_cell(value)
+        if isinstance(value, str):
+            if ILLEGAL_CHARACTERS_RE.search(value):
+                value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+            if value.startswith("=") or value in ERROR_CODES:
+                cell = WriteOnlyCell(sheet, value)
+                cell.data_type = "s"
+                value = cell
+        values.append(value)
+    sheet.append(values)
 
 
 # -- the figures --------------------------------------------------------------------------------------
@@ -79,7 +134,7 @@ def figure_rows(figures, describe):
             for row in table.rows:
                 label = " → ".join(str(part) for part in row[:table.label_columns])
                 for measure, value in zip(measures, row[table.label_columns:]):
-                    yield [str(section.title), str(table.title), str(label), str(measure), _cell(value)]
+                    yield [section.title, table.title, label, measure, value]
 
 
 def figures_csv(figures, describe):
@@ -94,15 +149,15 @@ def figures_xlsx(figures, describe, centre_name):
     for section in figures.sections:
         name = _sheet_name(str(section.title), used)
         sheet = workbook.create_sheet(name)
-        sheet.append([centre_name])
-        sheet.append([describe])
-        sheet.append([])
+        xlsx_append(sheet, [centre_name])
+        xlsx_append(sheet, [describe])
+        xlsx_append(sheet, [])
         for table in section.tables:
-            sheet.append([str(table.title)])
-            sheet.append([str(column) for column in table.columns])
+            xlsx_append(sheet, [table.title])
+            xlsx_append(sheet, table.columns)
             for row in table.rows:
-                sheet.append([_cell(value) for value in row])
-            sheet.append([])
+                xlsx_append(sheet, row)
+            xlsx_append(sheet, [])
         sheet.column_dimensions["A"].width = 48
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -150,7 +205,7 @@ def session_rows(session, filters, secret_key):
     staff = dict(session.execute(select(User.id, User.display_name)).all())
     places = dict(session.execute(select(Location.id, Location.name)).all())
     booked, walk_in = _("Booked"), _("Walk-in")
-    yield [str(column) for column in SESSION_COLUMNS]
+    yield SESSION_COLUMNS
     last_id = 0
     conditions = session_conditions(filters)
     while True:
@@ -195,7 +250,7 @@ def session_rows(session, filters, secret_key):
             for n in range(row.participant_count):
                 resident_id = named[n][0] if n < len(named) else None
                 who = pseudonym(secret_key, resident_id) if resident_id is not None else ""
-                yield [row.id, n + 1, who] + [_cell(value) for value in common]
+                yield [row.id, n + 1, who] + common
 
 
 def sessions_csv(session, filters, secret_key):
@@ -207,7 +262,7 @@ def sessions_xlsx(session, filters, secret_key, chunk_size=64 * 1024):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(str(_l("Help sessions"))[:31])
     for row in session_rows(session, filters, secret_key):
-        sheet.append(row)
+        xlsx_append(sheet, row)
     handle, path = tempfile.mkstemp(prefix="tiers-lieu-sessions-", suffix=".xlsx")
     os.close(handle)
     try:
