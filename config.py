@@ -70,6 +70,19 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = 3600 * 8
 
+    # What a request may send. No form uploads a file; the largest, a topic, holds 6,300
+    # characters at most: 75 KB url-encoded even if every one were an emoji (12 bytes once
+    # percent-encoded). 256 KiB is three times that, and refuses from the Content-Length header
+    # alone the megabytes that would keep a worker busy parsing.
+    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 256 * 1024)
+    # Fields in one form, url-encoded or multipart (core/bodies.py): the session form with every
+    # box ticked (20 topics, 40 needs, a workshop of 50) sends about 130; a hundred thousand tiny
+    # fields would cost far more memory than their bytes.
+    MAX_FORM_PARTS = env_int("MAX_FORM_PARTS", 1000)
+    # One text field of a multipart body (the app's forms send none, but anyone may): the longest
+    # field, 2,000 characters, takes 8 KB at most in UTF-8.
+    MAX_FORM_MEMORY_SIZE = env_int("MAX_FORM_MEMORY_SIZE", 64 * 1024)
+
     # argon2id parameters (RFC 9106 second recommended option by default).
     ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 3)
     ARGON2_MEMORY_COST = env_int("ARGON2_MEMORY_COST", 65536)

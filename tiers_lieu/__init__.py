@@ -110,6 +110,8 @@ def register_errorhandlers(app):
 
 
 def register_request_hooks(app):
+    from .core.bodies import Request
     from .core.security import register
 
+    app.request_class = Request
     register(app)
