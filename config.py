@@ -27,6 +27,16 @@ def env_bool(name, default):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def storage_options(uri):
+    """Short time-outs for a Redis storage: a Redis host that vanished (no answer, not even a
+    refusal) or froze then delays a request by a second before the fallback takes over, instead
+    of the system's two-minute wait to connect, or no end at all to a read, that would get
+    gunicorn workers killed one after the other."""
+    if uri.split(":", 1)[0] in {"redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster"}:
+        return {"socket_connect_timeout": 1, "socket_timeout": 1}
+    return {}
+
+
 class Config:
     ENV_NAME = "development"
     SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
@@ -60,12 +70,39 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = 3600 * 8
 
+    # What a request may send. No form uploads a file; the largest, a topic, holds 6,300
+    # characters at most: 75 KB url-encoded even if every one were an emoji (12 bytes once
+    # percent-encoded). 256 KiB is three times that, and refuses from the Content-Length header
+    # alone the megabytes that would keep a worker busy parsing.
+    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 256 * 1024)
+    # Fields in one form, url-encoded or multipart (core/bodies.py): the session form with every
+    # box ticked (20 topics, 40 needs, a workshop of 50) sends about 130; a hundred thousand tiny
+    # fields would cost far more memory than their bytes.
+    MAX_FORM_PARTS = env_int("MAX_FORM_PARTS", 1000)
+    # One text field of a multipart body (the app's forms send none, but anyone may): the longest
+    # field, 2,000 characters, takes 8 KB at most in UTF-8.
+    MAX_FORM_MEMORY_SIZE = env_int("MAX_FORM_MEMORY_SIZE", 64 * 1024)
+
     # argon2id parameters (RFC 9106 second recommended option by default).
     ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 3)
     ARGON2_MEMORY_COST = env_int("ARGON2_MEMORY_COST", 65536)
     ARGON2_PARALLELISM = env_int("ARGON2_PARALLELISM", 4)
 
+    # Where the rate limits count. memory:// keeps the counters in each process: right for one
+    # process (development, tests), but with three gunicorn workers each would allow the whole
+    # limit. Production refuses it (tiers_lieu.check_configuration) unless the operator declares
+    # with RATELIMIT_SINGLE_PROCESS=1 that a single process serves.
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_SINGLE_PROCESS = env_bool("RATELIMIT_SINGLE_PROCESS", False)
+    # When Redis stops answering (restarting, say), each process counts in its own memory until
+    # Redis answers again (Flask-Limiter tries it after 1, 2, 4… 32 seconds): the login page
+    # keeps working and guessing stays limited, if only per process, instead of a 500 for every
+    # resident and member of staff, or no limit at all. Swallowing errors covers the one call the
+    # fallback does not: counting a failed attempt after the page was made, if Redis went away in
+    # between; that attempt goes uncounted and the error is logged.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = storage_options(RATELIMIT_STORAGE_URI)
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_FAILURES_PER_ACCOUNT = env("LOGIN_FAILURES_PER_ACCOUNT", "10 per minute")
     LOGIN_FAILURES_PER_ADDRESS = env("LOGIN_FAILURES_PER_ADDRESS", "30 per minute")

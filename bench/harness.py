@@ -104,11 +104,12 @@ def databases():
 
 
 @contextmanager
-def gunicorn(env, workers=2):
+def gunicorn(env, workers=2, args=()):
+    """Serve wsgi:app on a free loopback port; `args` are more gunicorn options."""
     port = free_port()
     process = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"],
+         "--log-level", "warning", *args, "wsgi:app"],
         cwd=ROOT, env=env, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"

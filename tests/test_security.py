@@ -1,4 +1,7 @@
 """Security baseline: headers, cookies, CSRF, error pages."""
+import os
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -6,8 +9,8 @@ import pytest
 from flask import request
 from sqlalchemy.exc import IntegrityError
 
-from config import ProductionConfig
-from tiers_lieu import create_app
+from config import ROOT, ProductionConfig
+from tiers_lieu import counts_per_process, create_app
 from tiers_lieu.accounts import access
 from tiers_lieu.accounts.models import User
 from tiers_lieu.booking.models import CallbackRequest
@@ -34,10 +37,13 @@ def test_pages_are_not_cached_but_static_files_are(client):
     assert client.get("/static/css/site.css").headers.get("Cache-Control") != "no-store"
 
 
+SHARED_LIMITS = {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+
+
 def test_production_adds_hsts_and_secure_cookies(database_urls):
     secure = type("Prod", (ProductionConfig,), {
         "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": database_urls["sqlite"],
-        "PUBLIC_URL": "https://numerique.example.org"})
+        "PUBLIC_URL": "https://numerique.example.org", **SHARED_LIMITS})
     app = create_app(secure)
     client = app.test_client()
     response = client.get("/login?lang=en", base_url="https://localhost")
@@ -55,9 +61,54 @@ def test_production_adds_hsts_and_secure_cookies(database_urls):
     ({"SECRET_KEY": "x" * 40, "PUBLIC_URL": "http://numerique.example.org"}, "PUBLIC_URL"),
 ])
 def test_production_refuses_to_start_with_unsafe_settings(settings, problem):
-    config = type("Prod", (ProductionConfig,), {"SQLALCHEMY_DATABASE_URI": "sqlite://", **settings})
+    config = type("Prod", (ProductionConfig,), {"SQLALCHEMY_DATABASE_URI": "sqlite://", **SHARED_LIMITS,
+                                                **settings})
     with pytest.raises(RuntimeError, match=problem):
         create_app(config)
+
+
+SAFE_PRODUCTION = {"SECRET_KEY": "x" * 40, "PUBLIC_URL": "https://numerique.example.org",
+                   "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+
+
+@pytest.mark.parametrize("storage", ["memory://", "", None])
+def test_production_refuses_rate_limits_counted_in_each_process(storage):
+    config = type("Prod", (ProductionConfig,), {**SAFE_PRODUCTION, "RATELIMIT_STORAGE_URI": storage})
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI must be a storage every process shares"):
+        create_app(config)
+
+
+@pytest.mark.parametrize("storage", [
+    "redis://127.0.0.1:6379/2", "rediss://:secret@redis.example.org:6380/0", "redis+unix:///run/redis/redis.sock",
+    "redis+sentinel://127.0.0.1:26379/tiers-lieu",
+])
+def test_production_starts_with_a_shared_rate_limit_storage(storage):
+    """Nothing is contacted at start: a storage down for a moment does not stop the app."""
+    app = create_app(type("Prod", (ProductionConfig,), {**SAFE_PRODUCTION, "RATELIMIT_STORAGE_URI": storage}))
+    assert app.config["RATELIMIT_STORAGE_URI"] == storage
+
+
+@pytest.mark.parametrize("storage, alone", [
+    ("memory://", True), ("async+memory://", True), ("", True), (None, True),
+    ("redis+cluster://10.0.0.1:7000,10.0.0.2:7000", False), ("memcached://127.0.0.1:11211", False),
+    ("mongodb://127.0.0.1:27017", False),
+])
+def test_storages_that_count_per_process_are_told_apart(storage, alone):
+    assert counts_per_process(storage) is alone
+
+
+def test_production_serves_from_one_process_only_when_told():
+    single = type("Prod", (ProductionConfig,), {**SAFE_PRODUCTION, "RATELIMIT_STORAGE_URI": "memory://",
+                                                "RATELIMIT_SINGLE_PROCESS": True})
+    assert create_app(single).config["RATELIMIT_STORAGE_URI"] == "memory://"
+    env = {**os.environ, "TIERS_LIEU_CONFIG": "config.ProductionConfig", "SECRET_KEY": "x" * 40,
+           "PUBLIC_URL": "https://numerique.example.org", "DATABASE_URL": "sqlite://"}
+    for name in ("RATELIMIT_STORAGE_URI", "RATELIMIT_SINGLE_PROCESS"):
+        env.pop(name, None)
+    start = [sys.executable, "-c", "from tiers_lieu import create_app; create_app()"]
+    refused = subprocess.run(start, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert refused.returncode != 0 and "RATELIMIT_SINGLE_PROCESS=1" in refused.stderr
+    subprocess.run(start, cwd=ROOT, env={**env, "RATELIMIT_SINGLE_PROCESS": "1"}, check=True)
 
 
 def test_session_cookie_is_httponly_and_lax(client, make_user):

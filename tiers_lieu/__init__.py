@@ -42,8 +42,19 @@ def check_configuration(app):
         problems.append("SESSION_COOKIE_SECURE must stay on: cookies travel over HTTPS only")
     if not (app.config.get("PUBLIC_URL") or "").startswith("https://"):
         problems.append("PUBLIC_URL must be the https:// address residents use")
+    if counts_per_process(app.config.get("RATELIMIT_STORAGE_URI")) and not app.config.get("RATELIMIT_SINGLE_PROCESS"):
+        problems.append("RATELIMIT_STORAGE_URI must be a storage every process shares, such as "
+                        "redis://127.0.0.1:6379: with memory:// each gunicorn worker counts failed logins and "
+                        "look-ups alone, multiplying the limits (set RATELIMIT_SINGLE_PROCESS=1 if a single "
+                        "process serves)")
     if problems:
         raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+
+
+def counts_per_process(storage_uri):
+    """Whether a rate-limit storage keeps its counters in each process's memory (memory://, or
+    none given), rather than where every worker and host sees them (Redis, Memcached, MongoDB)."""
+    return (storage_uri or "").split("://", 1)[0] in {"", "memory", "async+memory"}
 
 
 def register_extensions(app):
@@ -101,6 +112,8 @@ def register_errorhandlers(app):
 
 
 def register_request_hooks(app):
+    from .core.bodies import Request
     from .core.security import register
 
+    app.request_class = Request
     register(app)

@@ -15,6 +15,9 @@ PAGES = {
           _l("This address does not lead anywhere. It may have been mistyped, or the page no longer exists.")),
     405: (_l("Action not allowed"),
           _l("This page cannot be used this way. Go back and use the buttons on the page.")),
+    413: (_l("Too much sent at once"),
+          _l("What you sent is much bigger than this site accepts. Go back, check that nothing was pasted "
+             "by mistake, shorten any very long text and send the form again.")),
     429: (_l("Too many attempts"),
           _l("Please wait a minute before trying again. This protects everyone's accounts and bookings.")),
     500: (_l("Something went wrong on our side"),
