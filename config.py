@@ -94,6 +94,8 @@ class Config:
     # with RATELIMIT_SINGLE_PROCESS=1 that a single process serves.
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_SINGLE_PROCESS = env_bool("RATELIMIT_SINGLE_PROCESS", False)
+    # Fixed windows: a counter that a successful attempt can give back (core/limits.py).
+    RATELIMIT_STRATEGY = "fixed-window"
     # When Redis stops answering (restarting, say), each process counts in its own memory until
     # Redis answers again (Flask-Limiter tries it after 1, 2, 4… 32 seconds): the login page
     # keeps working and guessing stays limited, if only per process, instead of a 500 for every

@@ -60,6 +60,7 @@ def counts_per_process(storage_uri):
 def register_extensions(app):
     from . import database, i18n, logs, models  # noqa: F401  (models: the whole schema is known)
     from .accounts import auth
+    from .core import limits
     from .extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
@@ -68,6 +69,7 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    limits.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     if app.config["PROXY_COUNT"]:
