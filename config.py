@@ -51,6 +51,9 @@ class Config:
     CENTRE_PHONE = env("CENTRE_PHONE", "04 75 00 00 00")
     CENTRE_EMAIL = env("CENTRE_EMAIL", "accueil@example.org")
     TIMEZONE = env("TIMEZONE", "Europe/Paris")
+    # Where to report a vulnerability, for /.well-known/security.txt: a mailto: or https:// address
+    # (the centre's e-mail when empty).
+    SECURITY_CONTACT = env("SECURITY_CONTACT")
     # The address residents use, for the links in e-mails and SMS (also sent from cron jobs).
     PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:5000")
 

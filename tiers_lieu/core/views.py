@@ -1,7 +1,10 @@
-from flask import Blueprint, jsonify
+from datetime import timedelta
+
+from flask import Blueprint, current_app, jsonify, make_response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..database import utcnow
 from ..extensions import db, limiter
 
 bp = Blueprint("core", __name__)
@@ -16,6 +19,26 @@ def healthz():
         db.session.rollback()
         return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+@bp.route("/.well-known/security.txt")
+def security_txt():
+    """Where to report a vulnerability (RFC 9116): the configured contact, else the centre's."""
+    from ..admin.models import current_centre
+
+    contact = current_app.config["SECURITY_CONTACT"] or f"mailto:{current_centre().email}"
+    # The file must say when to stop trusting it; written afresh on each request, it never lapses
+    # while the app runs, and a copy kept elsewhere does within the RFC's year.
+    expires = (utcnow() + timedelta(days=180)).replace(microsecond=0)
+    lines = [
+        f"Contact: {contact}",
+        f"Expires: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        "Preferred-Languages: fr, en",
+        f"Canonical: {current_app.config['PUBLIC_URL'].rstrip('/')}/.well-known/security.txt",
+    ]
+    response = make_response("\n".join(lines) + "\n")
+    response.mimetype = "text/plain"
+    return response
 
 
 @bp.app_context_processor
