@@ -19,6 +19,7 @@ def create_app(config_object=None):
     app.config.from_object(config_object or os.environ.get("TIERS_LIEU_CONFIG", "config.Config"))
     app.jinja_env.add_extension("jinja2.ext.do")
     check_configuration(app)
+    register_request_parsing(app)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
@@ -44,6 +45,13 @@ def check_configuration(app):
         problems.append("PUBLIC_URL must be the https:// address residents use")
     if problems:
         raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+
+
+def register_request_parsing(app):
+    """Ids, dates and text as every route and form reads them (before the routes are added)."""
+    from .core import inputs
+
+    inputs.init_app(app)
 
 
 def register_extensions(app):

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
+from ..core.inputs import within_calendar
 from ..database import utcnow
 from ..extensions import csrf, db
 from .availability import Window, active_topics, booking_rules, free_slots, topic_by_slug
@@ -54,16 +55,13 @@ def topics():
     return jsonify(topics=[topic_json(topic) for topic in active_topics(db.session)])
 
 
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
-
-
 def parse_day(name, default):
-    """A date from the query string; ValueError when it is not one, or is absurdly far away."""
+    """A date from the query string; ValueError when it is not one, or lies outside the calendar."""
     value = request.args.get(name)
     if value is None:
         return default
     day = date.fromisoformat(value)
-    if not EARLIEST <= day <= LATEST:
+    if not within_calendar(day):
         raise ValueError(name)
     return day
 

@@ -16,6 +16,7 @@ from ..booking.models import Booking, CallbackRequest
 from ..booking.reservations import BookingRefused, Contact, Refusal
 from ..booking.views import refusal_message
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
+from ..core.inputs import id_from
 from ..database import utcnow
 from ..extensions import db
 from . import residents as service
@@ -131,10 +132,7 @@ def withdraw_consent(resident_id):
 @bp.route("/bookings/<int:booking_id>/resident", methods=["POST"])
 def link_booking(booking_id):
     booking = db.get_or_404(Booking, booking_id)
-    raw = request.form.get("resident_id", "")
-    if not raw.isdigit():
-        abort(400)
-    person = resident_or_404(int(raw))
+    person = resident_or_404(id_from(request.form.get("resident_id")) or abort(400))
     service.link_booking(db.session, booking, person, current_user)
     flash(_("The booking of %(name)s is linked to %(resident)s.", name=booking.first_name,
             resident=person.display_name), "success")
@@ -144,10 +142,7 @@ def link_booking(booking_id):
 @bp.route("/tickets/<int:ticket_id>/resident", methods=["POST"])
 def link_ticket(ticket_id):
     ticket = db.get_or_404(QueueTicket, ticket_id)
-    raw = request.form.get("resident_id", "")
-    if not raw.isdigit():
-        abort(400)
-    person = resident_or_404(int(raw))
+    person = resident_or_404(id_from(request.form.get("resident_id")) or abort(400))
     service.link_ticket(db.session, ticket, person, current_user)
     flash(_("Ticket %(ticket)s is linked to %(resident)s.", ticket=ticket.label, resident=person.display_name),
           "success")
@@ -189,11 +184,10 @@ def book_for():
     form.slot.choices = [(slot.id, slot.id) for slot in slots]
     message = None
 
-    if topic is not None and request.method == "POST" and request.form.get("slot", "").isdigit():
+    chosen = id_from(request.form.get("slot")) if request.method == "POST" else None
+    if topic is not None and chosen is not None and chosen not in {slot.id for slot in slots}:
         # A slot taken meanwhile is no longer listed: keep it as a choice so that the service says so.
-        chosen = int(request.form["slot"])
-        if chosen not in {slot.id for slot in slots}:
-            form.slot.choices.append((chosen, chosen))
+        form.slot.choices.append((chosen, chosen))
     if topic is not None and submitted_and_valid(form):
         contact = Contact(first_name=form.first_name.data, phone=form.phone.e164, email=form.email_normalised,
                           note=form.note.data or None, reminder_consent=form.reminder_consent.data,

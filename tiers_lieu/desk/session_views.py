@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from ..booking.cli import centre_timezone
 from ..core.errors import PAGES, render_error
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
+from ..core.inputs import id_from
 from ..extensions import db
 from . import sessions as service
 from .models import HelpSession, Outcome
@@ -35,13 +36,11 @@ def error_pages_when_refilled(view):
 
 
 def id_argument(name):
-    """An id from the address: None when absent, 404 when it is not a number."""
+    """An id from the address: None when absent, 404 when no row can have it."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 12:
-        abort(404)
-    return int(raw)
+    return id_from(raw) or abort(404)
 
 
 def problem_message(problem):
