@@ -69,12 +69,12 @@ def new_resident():
         elif request.args.get("q") and not any(ch.isdigit() for ch in request.args["q"]):
             form.first_name.data = request.args["q"].strip()[:80]
     if submitted_and_valid(form):
-        resident = service.create(db.session, form.values(), current_user)
+        # As the page says: linked to the booking when there is one, else to the ticket.
+        resident = service.create(db.session, form.values(), current_user, booking=booking,
+                                  ticket=ticket if booking is None else None)
         if booking is not None:
-            service.link_booking(db.session, booking, resident, current_user)
             flash(_("%(name)s is recorded and linked to the booking.", name=resident.first_name), "success")
         elif ticket is not None:
-            service.link_ticket(db.session, ticket, resident, current_user)
             flash(_("%(name)s is recorded and linked to ticket %(ticket)s.", name=resident.first_name,
                     ticket=ticket.label), "success")
         else:
@@ -196,7 +196,7 @@ def book_for():
             booking, _token = reservations.book(
                 db.session, slot=reservations.load_slot(db.session, form.slot.data), topic_id=topic.id, contact=contact, rules=rules, now=now,
                 request_key=form.request_key.data if REQUEST_KEY.fullmatch(form.request_key.data or "") else None,
-                booked_by_id=current_user.id, resident_id=person.id if person else None)
+                booked_by_id=current_user.id, resident_id=person.id if person else None, commit=False)
         except BookingRefused as refusal:
             db.session.rollback()
             if refusal.reason is Refusal.TOO_MANY:
