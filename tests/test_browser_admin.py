@@ -41,6 +41,7 @@ def centre(app, make_user):
     db.session.commit()
     ensure_default_lists(db.session)
     generate_for_horizon()
+    db.session.commit()
     slot = db.session.execute(db.select(Slot).where(Slot.rule_id == rule.id).order_by(Slot.starts_at)).scalars().first()
     db.session.add(Booking(slot=slot, topic=topic, code="AB2CD3", token_hash="0" * 64, first_name="Awa",
                            phone="+33612345678", status=BookingStatus.BOOKED.value, request_key="r" * 32))

@@ -53,8 +53,8 @@ def own_rule(user, topic, location, day):
                        location=location, topics=[topic], valid_from=datetime.now(PARIS).date(),
                        facilitator_id=user.id)
     db.session.add(rule)
-    db.session.commit()
     generate_for_horizon()
+    db.session.commit()
     return rule
 
 

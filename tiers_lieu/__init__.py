@@ -19,6 +19,7 @@ def create_app(config_object=None):
     app.config.from_object(config_object or os.environ.get("TIERS_LIEU_CONFIG", "config.Config"))
     app.jinja_env.add_extension("jinja2.ext.do")
     check_configuration(app)
+    register_request_parsing(app)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
@@ -55,6 +56,13 @@ def counts_per_process(storage_uri):
     """Whether a rate-limit storage keeps its counters in each process's memory (memory://, or
     none given), rather than where every worker and host sees them (Redis, Memcached, MongoDB)."""
     return (storage_uri or "").split("://", 1)[0] in {"", "memory", "async+memory"}
+
+
+def register_request_parsing(app):
+    """Ids, dates and text as every route and form reads them (before the routes are added)."""
+    from .core import inputs
+
+    inputs.init_app(app)
 
 
 def register_extensions(app):

@@ -12,6 +12,7 @@ from flask_babel import format_date, get_locale
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from .core.links import url_with_query
 from .extensions import babel
 
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
@@ -62,15 +63,14 @@ def _remember_requested_language(response):
 def language_links():
     """Links to this same page in each other language, for the switch in the header."""
     current = str(get_locale())
-    # Query keys starting with "_" mean something to url_for (_external, _scheme…): drop them.
-    args = {key: value for key, value in request.args.items() if key != "lang" and not key.startswith("_")}
+    query = [(name, value) for name, value in request.args.items(multi=True) if name != "lang"]
     endpoint = request.endpoint or "booking.home"
     links = []
     for code in current_app.config["LANGUAGES"]:
         if code == current:
             continue
         try:
-            href = url_for(endpoint, **{**args, **(request.view_args or {}), "lang": code})
+            href = url_with_query(endpoint, [*query, ("lang", code)], **(request.view_args or {}))
         except BuildError:  # an error page without a routable endpoint: fall back to home
             href = url_for("booking.home", lang=code)
         links.append({"code": code, "name": LANGUAGE_NAMES[code], "href": href})

@@ -1,13 +1,14 @@
 """The audit log: who did what on which record, newest first, filterable (never personal values)."""
 from datetime import datetime, time, timedelta
 
-from flask import render_template, request, url_for
+from flask import render_template, request
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..audit import AuditEvent
 from ..booking.cli import centre_timezone
+from ..core.links import url_with_query
 from ..extensions import db
 from .forms import AuditFilterForm
 from .views import bp
@@ -58,10 +59,10 @@ def audit_log():
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).scalars().all()
     pages = max(1, -(-total // PER_PAGE))
-    filters = {key: value for key, value in request.args.items() if key != "page" and value}
+    filters = [(name, value) for name, value in request.args.items(multi=True) if name != "page" and value]
 
     def page_url(number):
-        return url_for("admin.audit_log", page=number, **filters)
+        return url_with_query("admin.audit_log", [*filters, ("page", number)])
 
     return render_template("admin/audit.html", form=form, events=events, total=total, page=page,
                            pages=pages, page_url=page_url, valid=valid)

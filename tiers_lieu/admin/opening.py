@@ -1,6 +1,8 @@
 """Opening hours and absences: saving them, and bringing the slots in line afterwards.
 
 Shared by the coordinators' page (/admin/hours) and the facilitators' own (/desk/hours).
+Each operation is one transaction: the change, its audit record, the slots that follow and the
+bookings cancelled with their messages are committed together by `resync`, or not at all.
 """
 from datetime import datetime, time, timedelta
 
@@ -15,6 +17,7 @@ from ..accounts.models import User
 from ..booking import reservations
 from ..booking.cli import centre_timezone, generate_for_horizon
 from ..booking.models import Booking, Closure, Location, OpeningRule, Slot, Topic
+from ..core.inputs import EARLIEST_DATE, LATEST_DATE
 from ..database import utcnow
 from ..extensions import db
 
@@ -119,7 +122,7 @@ def check_overlap(rule, form, facilitator_id):
 
 
 def save_rule(rule, form, facilitator_id):
-    """Save the opening rule from the form, audit it, and resync; return the cancelled bookings."""
+    """Save the opening rule from the form, audit it, resync and commit; return the cancelled bookings."""
     is_new = rule.id is None
     with db.session.no_autoflush:
         changed = form_to_rule(form, rule, facilitator_id)
@@ -131,18 +134,17 @@ def save_rule(rule, form, facilitator_id):
     db.session.flush()
     audit.record("settings.opening_rule_add" if is_new else "settings.opening_rule_edit", rule,
                  fields=sorted(changed))
-    db.session.commit()
     rule_id = rule.id
     return resync(lambda slot: slot.rule_id == rule_id, REASON_HOURS)
 
 
 def set_rule_active(rule, active):
-    """Deactivate (its future slots go) or reactivate an opening rule; return the cancelled bookings."""
+    """Deactivate (its future slots go) or reactivate an opening rule, and commit; return the
+    cancelled bookings."""
     if rule.active == active:
         return []
     rule.active = active
     audit.record("settings.opening_rule_activate" if active else "settings.opening_rule_deactivate", rule)
-    db.session.commit()
     rule_id = rule.id
     if active:
         reopen(Slot.rule_id == rule_id)
@@ -150,13 +152,13 @@ def set_rule_active(rule, active):
 
 
 def add_absence(facilitator_id, start_date, end_date, reason):
-    """Record a facilitator's absence; their slots on those days go; return the cancelled bookings."""
+    """Record a facilitator's absence (their slots on those days go) and commit; return the
+    cancelled bookings."""
     absence = Closure(start_date=start_date, end_date=end_date, reason=reason or "",
                       facilitator_id=facilitator_id)
     db.session.add(absence)
     db.session.flush()
     audit.record("settings.absence_add", absence, facilitator_id=facilitator_id)
-    db.session.commit()
     tz = centre_timezone()
 
     def affected(slot):
@@ -167,12 +169,14 @@ def add_absence(facilitator_id, start_date, end_date, reason):
 
 
 def remove_absence(absence):
-    """Remove an absence; the facilitator's slots of those days are offered again."""
+    """Remove an absence and commit; the facilitator's slots of those days are offered again."""
     tz = centre_timezone()
-    facilitator_id, start, end = absence.facilitator_id, absence.start_date, absence.end_date
+    # An absence written before dates were checked may run to the year 9999 (or start in year 1),
+    # where the day after, or midnight in UTC, does not exist; no slot lies outside the calendar.
+    start, end = max(absence.start_date, EARLIEST_DATE), min(absence.end_date, LATEST_DATE)
+    facilitator_id = absence.facilitator_id
     audit.record("settings.absence_delete", absence, facilitator_id=facilitator_id)
     db.session.delete(absence)
-    db.session.commit()
     reopen(Slot.facilitator_id == facilitator_id,
            Slot.starts_at >= datetime.combine(start, time(), tz),
            Slot.starts_at < datetime.combine(end + timedelta(days=1), time(), tz))
@@ -188,11 +192,11 @@ def reopen(*where):
         .values(cancelled=False, offered=False)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
 
 
 def resync(affected, reason):
-    """Sync the slots; cancel the bookings on the affected slots no longer offered; return them.
+    """Sync the slots, cancel the bookings on the affected slots no longer offered, and commit
+    it all with the change that called for it; return the cancelled bookings.
 
     The residents are told in their own language and listed for staff to call.
     """
@@ -212,6 +216,8 @@ def resync(affected, reason):
     if cancelled:
         # The emptied slots are retired now that nobody holds a seat on them.
         generate_for_horizon()
+    db.session.commit()
+    if cancelled:
         remember_calls(cancelled)
     return cancelled
 

@@ -16,6 +16,7 @@ from ..booking.cli import centre_timezone, generate_for_horizon
 from ..booking.forms import BookingRulesForm, ClosureForm
 from ..booking.models import BookingRules, Closure, Location
 from ..booking.service import add_public_holidays
+from ..core.inputs import EARLIEST_DATE, LATEST_DATE
 from ..extensions import db
 
 
@@ -115,17 +116,21 @@ def booking_rules_page():
         db.session.flush()
         if changed:
             audit.record("settings.booking_rules", rules, fields=changed)
-        db.session.commit()
         if "horizon_weeks" in changed:
-            resync_slots()
-        flash(_("The booking rules are saved."), "success")
+            resync_slots(_("The booking rules are saved."))
+        else:
+            db.session.commit()
+            flash(_("The booking rules are saved."), "success")
         return redirect(url_for("admin.booking_rules_page"))
     return render_template("admin/rules.html", form=form)
 
 
-def resync_slots():
-    """Bring the slots in line with the set-up; say which booked slots need a phone call."""
+def resync_slots(done):
+    """Bring the slots in line with the set-up and commit them with the change of set-up that
+    called for it, in one transaction; then say `done`, and which booked slots need a phone call."""
     _, _, report = generate_for_horizon()
+    db.session.commit()
+    flash(done, "success")
     if report.kept_booked:
         flash(ngettext("%(num)d booked slot is no longer offered: call its residents (see the desk).",
                        "%(num)d booked slots are no longer offered: call their residents (see the desk).",
@@ -145,9 +150,7 @@ def closures():
         db.session.add(closure)
         db.session.flush()
         audit.record("settings.closure_add", closure)
-        db.session.commit()
-        flash(_("The closure is saved; its free slots are no longer offered."), "success")
-        resync_slots()
+        resync_slots(_("The closure is saved; its free slots are no longer offered."))
         return redirect(url_for("admin.closures"))
     today = datetime.now(centre_timezone()).date()
     upcoming = db.session.execute(
@@ -164,11 +167,10 @@ def add_holidays():
         year = int(request.form.get("year", ""))
     except ValueError:
         abort(400)
-    if not 2000 <= year <= 2200:
+    if not EARLIEST_DATE.year <= year <= LATEST_DATE.year:
         abort(400)
     created = add_public_holidays(db.session, year)
-    flash(ngettext("%(num)d public holiday added.", "%(num)d public holidays added.", len(created)), "success")
-    resync_slots()
+    resync_slots(ngettext("%(num)d public holiday added.", "%(num)d public holidays added.", len(created)))
     return redirect(url_for("admin.closures"))
 
 
@@ -177,9 +179,7 @@ def delete_closure(closure_id):
     closure = db.session.get(Closure, closure_id) or abort(404)
     audit.record("settings.closure_delete", closure)
     db.session.delete(closure)
-    db.session.commit()
-    flash(_("The closure is removed; its slots are offered again."), "success")
-    resync_slots()
+    resync_slots(_("The closure is removed; its slots are offered again."))
     return redirect(url_for("admin.closures"))
 
 

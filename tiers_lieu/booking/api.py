@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
+from ..core.inputs import EARLIEST_DATE, LATEST_DATE, within_calendar
 from ..database import utcnow
 from ..extensions import csrf, db
 from .availability import Window, active_topics, booking_rules, free_slots, topic_by_slug
@@ -55,7 +56,6 @@ def topics():
     return jsonify(topics=[topic_json(topic) for topic in active_topics(db.session)])
 
 
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 # What the description promises and the API checks, before anything reaches the database (a NUL
 # in a slug is an error in PostgreSQL): a slug as the set-up page makes them, within the column's
 # 40 characters; a date written YYYY-MM-DD (Python would also read 20300101 or 2030-W01-1).
@@ -64,14 +64,14 @@ DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def parse_day(name, default):
-    """A date from the query string; ValueError when it is not one, or is absurdly far away."""
+    """A date from the query string; ValueError when it is not one, or lies outside the calendar."""
     value = request.args.get(name)
     if value is None:
         return default
     if not DAY.fullmatch(value):
         raise ValueError(name)
     day = date.fromisoformat(value)
-    if not EARLIEST <= day <= LATEST:
+    if not within_calendar(day):
         raise ValueError(name)
     return day
 
@@ -123,7 +123,7 @@ def openapi_document(server_url):
     text = {"type": "object", "properties": {"fr": {"type": "string"}, "en": {"type": "string"}}}
     lines = {"type": "object", "properties": {"fr": {"type": "array", "items": {"type": "string"}},
                                               "en": {"type": "array", "items": {"type": "string"}}}}
-    # The dates the API reads, as a pattern: YYYY-MM-DD from EARLIEST to LATEST (2000 to 2100).
+    # The dates the API reads, as a pattern: YYYY-MM-DD from EARLIEST_DATE to LATEST_DATE (2000 to 2100).
     day = {"type": "string", "format": "date", "pattern": "^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"}
     return {
         "openapi": "3.1.0",
@@ -154,7 +154,7 @@ def openapi_document(server_url):
                      "description": "A topic's slug, from /topics: lower-case letters, digits and hyphens."},
                     {"name": "from", "in": "query", "schema": day,
                      "description": f"First day (the centre's local date), YYYY-MM-DD between "
-                                    f"{EARLIEST.isoformat()} and {LATEST.isoformat()}; today by default."},
+                                    f"{EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}; today by default."},
                     {"name": "to", "in": "query", "schema": day,
                      "description": f"Last day, included, written like `from`; 13 days after `from` by default; "
                                     f"not before `from` and at most {MAX_DAYS} days after it."},

@@ -24,7 +24,8 @@ def horizon_weeks():
 
 
 def generate_for_horizon(weeks=None):
-    """Sync the slots from today to the end of the booking horizon and return the report."""
+    """Sync the slots from today to the end of the booking horizon and return the report; the
+    caller commits, together with the change that called for it."""
     tz = centre_timezone()
     start, end = horizon(datetime.now(tz).date(), weeks or horizon_weeks())
     return start, end, sync_slots(db.session, start, end, tz)
@@ -36,6 +37,7 @@ def generate_for_horizon(weeks=None):
 def generate(weeks):
     """Create the coming slots from the opening hours and remove those no longer offered."""
     start, end, report = generate_for_horizon(weeks)
+    db.session.commit()
     click.echo(f"Slots from {start} to {end}: {report.created} created, {report.updated} updated, "
                f"{report.removed} removed, {len(report.kept_booked)} kept because booked.")
     tz = centre_timezone()
@@ -51,6 +53,7 @@ def holidays(year):
     """Close the centre on the French public holidays of a year."""
     year = year or datetime.now(centre_timezone()).year
     created = add_public_holidays(db.session, year)
+    db.session.commit()
     click.echo(f"{len(created)} public holidays of {year} added as closures.")
 
 

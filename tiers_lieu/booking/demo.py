@@ -179,10 +179,10 @@ def demo_booking():
         for position, name in enumerate(LOCATIONS, start=1)
     }
     demo_rules(topics, locations, today)
-    db.session.commit()
     for year in (today.year, today.year + 1):
         add_public_holidays(db.session, year)
     generate_for_horizon()
+    db.session.commit()
 
 
 DEMO_RESIDENTS = [

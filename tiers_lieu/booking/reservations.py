@@ -141,12 +141,13 @@ def before_booking(session, request_key, contact, now, code):
 
 
 def book(session, *, slot, topic_id, contact, rules, now=None, request_key=None, booked_by_id=None,
-         resident_id=None):
+         resident_id=None, commit=True):
     """Book a seat on the slot (from `load_slot`) for the resident and queue their confirmation;
     return (booking, token).
 
     The same request_key (one form, clicked twice) returns the booking made the first time.
     Staff booking for someone pass who they are (booked_by_id) and the resident, when known.
+    With commit=False the caller adds what goes with the booking (its audit record) and commits.
     """
     now = now or utcnow()
     request_key = request_key or new_request_key()
@@ -192,7 +193,8 @@ def book(session, *, slot, topic_id, contact, rules, now=None, request_key=None,
             raise
         return existing, token
     messages.queue_for(session, booking, messages.Kind.CONFIRMATION)
-    session.commit()
+    if commit:
+        session.commit()
     return booking, token
 
 
@@ -303,10 +305,11 @@ def find_by_code(session, code, contact_phone=None, contact_email=None):
 
 
 def cancel_for_removed_slot(session, booking, *, reason, now=None):
-    """Cancel, on the centre's side, a booking whose slot the opening hours no longer offer; commit.
+    """Cancel, on the centre's side, a booking whose slot the opening hours no longer offer.
 
     The seat is given back and the resident is told why, in their language. Return the booking,
     or None when it was no longer active (a colleague or the resident cancelled it meanwhile).
+    Part of the change of opening hours that caused it: the caller commits both at once.
     """
     now = now or utcnow()
     result = session.execute(
@@ -317,11 +320,9 @@ def cancel_for_removed_slot(session, booking, *, reason, now=None):
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        session.rollback()
-        return None
+        return None  # the UPDATE changed nothing: the rest of the transaction stands
     release_seat(session, booking.slot_id)
     session.refresh(booking)
     messages.queue_for(session, booking, messages.Kind.CANCELLED_BY_CENTRE)
     audit.record("booking.cancel_by_centre", booking, slot_id=booking.slot_id, cause="opening_hours")
-    session.commit()
     return booking

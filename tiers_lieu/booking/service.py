@@ -70,11 +70,16 @@ def load_closures(session, start, end):
 
 
 def generated_slots_between(session, since, until):
-    """Return the slots generated from opening hours that start in [since, until)."""
+    """Return the slots generated from opening hours that start in [since, until).
+
+    As the database has them now: within one transaction, seats given back and slots reopened
+    by UPDATE statements are not yet seen by the slots already loaded in the session.
+    """
     return session.execute(
         select(Slot)
         .where(Slot.rule_id.is_not(None), Slot.starts_at >= since, Slot.starts_at < until)
         .options(selectinload(Slot.topics))
+        .execution_options(populate_existing=True)
     ).scalars().all()
 
 
@@ -143,12 +148,14 @@ def retire(session, slot, has_bookings, report):
 
 
 def sync_slots(session, start, end, tz, now=None):
-    """Make the future slots from `start` to `end` (local dates) match the opening hours; commit.
+    """Make the future slots from `start` to `end` (local dates) match the opening hours; flush.
 
     Missing slots are created, free slots no longer offered are removed, and booked ones are
     kept and reported. Running it again changes nothing. Past slots are left as they were.
-    Of two runs at the same time, the one that commits second fails on the unique
-    (rule_id, starts_at) constraint and changes nothing.
+    The caller commits: a change of opening hours or closures and the slots that follow from it
+    are one transaction, all of it or none of it. Of two runs at the same time, the one that
+    writes second fails on the unique (rule_id, starts_at) constraint and its transaction
+    changes nothing.
     """
     now = now or utcnow()
     since = max(start_of_day(start, tz), now)
@@ -185,12 +192,13 @@ def sync_slots(session, start, end, tz, now=None):
 
     session.add_all(new_slot(spec, topics_by_id) for spec in specs.values())
     report.created = len(specs)
-    session.commit()
+    session.flush()
     return report
 
 
 def add_public_holidays(session, year):
-    """Close the whole centre on each French public holiday of the year not yet closed; commit."""
+    """Close the whole centre on each French public holiday of the year not yet closed; flush
+    (the caller commits, with the slots it takes away)."""
     whole_centre = [
         closure_spec(closure)
         for closure in load_closures(session, date(year, 1, 1), date(year, 12, 31))
@@ -202,5 +210,5 @@ def add_public_holidays(session, year):
         if not any(closure.closes(day, None) for closure in whole_centre)
     ]
     session.add_all(created)
-    session.commit()
+    session.flush()
     return created

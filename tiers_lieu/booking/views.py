@@ -1,6 +1,6 @@
 """Residents' pages: find a slot, book it, see, move or cancel the booking. No account needed."""
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
@@ -9,6 +9,7 @@ from flask_babel import get_locale, gettext as _
 
 from ..admin.models import current_centre
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
+from ..core.inputs import date_from, id_from
 from ..database import utcnow
 from ..core.limits import limit_failures, record_failure
 from ..extensions import db
@@ -52,11 +53,8 @@ def refusal_message(reason):
 
 def parse_week_start(today, last):
     """The first day shown: ?from=YYYY-MM-DD, between today and `last`; bad values mean today."""
-    try:
-        chosen = date.fromisoformat(request.args.get("from", ""))
-    except ValueError:
-        return today
-    return min(max(chosen, today), last)
+    chosen = date_from(request.args.get("from"))
+    return min(max(chosen, today), last) if chosen else today
 
 
 def week_of_slots(topic, rules, now, endpoint, **values):
@@ -233,10 +231,7 @@ def move(token):
     rules = booking_rules(db.session)
     now = utcnow()
     if request.method == "POST":
-        try:
-            new_slot_id = int(request.form.get("slot_id", ""))
-        except ValueError:
-            abort(400)
+        new_slot_id = id_from(request.form.get("slot_id")) or abort(400)
         try:
             reservations.move(db.session, booking, new_slot_id, rules=rules, now=now)
         except BookingRefused as refusal:

@@ -1,10 +1,13 @@
 """Translated error pages that never show a traceback."""
-from flask import make_response, render_template
+from flask import current_app, has_request_context, make_response, render_template, request
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import db
+from .security import add_security_headers
 
 PAGES = {
     400: (_l("The request could not be understood"),
@@ -29,10 +32,45 @@ CSRF_MESSAGE = _l(
 
 
 def render_error(code, message=None):
+    """The translated error page; a plain page of its own when the usual one cannot be drawn."""
     title, default_message = PAGES[code]
-    page = render_template("errors/error.html", code=code, title=title,
-                           message=message or default_message)
-    return make_response(page, code)
+    message = message or default_message
+    try:
+        page = render_template("errors/error.html", code=code, title=title, message=message)
+    except Exception:  # noqa: BLE001  (logged: the error page is the last thing that may fail)
+        current_app.logger.exception("The error page %s could not be drawn; the plain one is sent", code)
+        page = plain_page(code, title, message)
+    # Here as well as after the request: an error page must carry them even when a hook failed.
+    return add_security_headers(make_response(page, code))
+
+
+PLAIN_PAGE = """<!doctype html>
+<html lang="{lang}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title></head>
+<body><main><h1>{title}</h1><p>{message}</p><p>{code_line}</p><p><a href="{home}">{home_label}</a></p></main>
+</body>
+</html>
+"""
+
+
+def plain_page(code, title, message):
+    """The error page without the site's template, database or links: only the request's words.
+
+    What broke the usual page may be the database (the centre's name), a link of the header or
+    the translations themselves, so each is left out or given its English source.
+    """
+    db.session.rollback()
+    try:
+        words = {"lang": str(get_locale()), "title": str(title), "message": str(message),
+                 "code_line": gettext("Error code: %(code)s", code=code),
+                 "home_label": gettext("Back to the home page")}
+    except Exception:  # noqa: BLE001  (the translations broke the page: English words instead)
+        current_app.logger.exception("The error page's translations failed")
+        words = {"lang": "en", "title": "Error", "message": "", "code_line": f"Error code: {code}",
+                 "home_label": "Back to the home page"}
+    home = (request.script_root if has_request_context() else "") + "/"
+    return PLAIN_PAGE.format(home=escape(home), **{name: escape(value) for name, value in words.items()})
 
 
 def register(app):
@@ -52,7 +90,12 @@ def register(app):
 
     @app.errorhandler(InternalServerError)
     def server_error(error):
+        db.session.rollback()
+        cause = error.original_exception
+        if isinstance(cause, HTTPException) and cause.code in PAGES and cause.code < 500:
+            # An HTTP error raised inside another error handler (an abort() while drawing an
+            # error page): Flask turns it into a 500, but it is the client's.
+            return http_error(cause)
         # Flask has already logged the traceback with the path alone; SQL parameters are hidden
         # by the engine option `hide_parameters`, so no personal data reaches the log.
-        db.session.rollback()
         return render_error(500)

@@ -1,5 +1,4 @@
 """The app's forms: cleaned input, and forgiving of a form left open too long."""
-import re
 from functools import lru_cache
 
 from babel import support
@@ -9,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.i18n import messages_path
+
+from .inputs import bounds_for, without_control_characters
 
 EXPIRED_MESSAGE = _l("This page was open for a long time, so for your safety we need you to send "
                      "the form again. Everything you typed is still there: check it and send it.")
@@ -38,14 +39,6 @@ def submitted_and_valid(form):
     return form.validate_on_submit()
 
 
-# Control characters have no business in a form, and PostgreSQL refuses NUL in text.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def without_control_characters(value):
-    return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
-
-
 def stripped(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -58,7 +51,8 @@ def wtforms_messages(locale):
 
 class BaseForm(FlaskForm):
     """Every form of the app: typed text is cleaned of control characters and, except passwords,
-    of surrounding spaces before validation (so a name of spaces counts as empty)."""
+    of surrounding spaces before validation (so a name of spaces counts as empty); dates and
+    numbers are held within what the centre and the database can use (core/inputs.py)."""
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
@@ -66,7 +60,10 @@ class BaseForm(FlaskForm):
             if not issubclass(unbound_field.field_class, PasswordField):
                 cleaning += (stripped,)
             options["filters"] = (*cleaning, *options.get("filters", ()))
-            return unbound_field.bind(form=form, **options)
+            field = unbound_field.bind(form=form, **options)
+            # Dates within the centre's calendar, whole numbers within the database's range.
+            field.validators = [*field.validators, *bounds_for(field)]
+            return field
 
         def get_translations(self, form):
             # Flask-WTF would load the catalogue again on every request.

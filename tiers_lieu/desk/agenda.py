@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from .. import audit
 from ..booking import reservations
 from ..booking.models import Booking, BookingStatus, Slot
+from ..core.inputs import date_from
 from ..database import utcnow
 from . import queue
 from .models import Attendee, HelpSession
@@ -41,11 +42,8 @@ class AgendaRefused(Exception):
 
 def parse_day(text, today):
     """The date asked for in ?day=YYYY-MM-DD, or None when it is malformed or absurd."""
-    try:
-        day = date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
-    if abs(day - today) > FARTHEST_DAY:
+    day = date_from(text)
+    if day is None or abs(day - today) > FARTHEST_DAY:
         return None
     return day
 

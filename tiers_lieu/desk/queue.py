@@ -125,10 +125,9 @@ def call_next(session, *, day, user_id, desk, now=None):
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount == 1:
-                session.commit()
                 ticket = session.get(QueueTicket, ticket_id, populate_existing=True)
                 audit.record("ticket.call", ticket, desk=desk)
-                session.commit()
+                session.commit()  # the call and its audit record together
                 return ticket
 
 

@@ -16,6 +16,7 @@ from ..booking.models import Booking, CallbackRequest
 from ..booking.reservations import BookingRefused, Contact, Refusal
 from ..booking.views import refusal_message
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
+from ..core.inputs import id_from
 from ..database import utcnow
 from ..extensions import db
 from . import residents as service
@@ -67,12 +68,12 @@ def new_resident():
         elif request.args.get("q") and not any(ch.isdigit() for ch in request.args["q"]):
             form.first_name.data = request.args["q"].strip()[:80]
     if submitted_and_valid(form):
-        resident = service.create(db.session, form.values(), current_user)
+        # As the page says: linked to the booking when there is one, else to the ticket.
+        resident = service.create(db.session, form.values(), current_user, booking=booking,
+                                  ticket=ticket if booking is None else None)
         if booking is not None:
-            service.link_booking(db.session, booking, resident, current_user)
             flash(_("%(name)s is recorded and linked to the booking.", name=resident.first_name), "success")
         elif ticket is not None:
-            service.link_ticket(db.session, ticket, resident, current_user)
             flash(_("%(name)s is recorded and linked to ticket %(ticket)s.", name=resident.first_name,
                     ticket=ticket.label), "success")
         else:
@@ -129,10 +130,7 @@ def withdraw_consent(resident_id):
 @bp.route("/bookings/<int:booking_id>/resident", methods=["POST"])
 def link_booking(booking_id):
     booking = db.get_or_404(Booking, booking_id)
-    raw = request.form.get("resident_id", "")
-    if not raw.isdigit():
-        abort(400)
-    person = resident_or_404(int(raw))
+    person = resident_or_404(id_from(request.form.get("resident_id")) or abort(400))
     service.link_booking(db.session, booking, person, current_user)
     flash(_("The booking of %(name)s is linked to %(resident)s.", name=booking.first_name,
             resident=person.display_name), "success")
@@ -142,10 +140,7 @@ def link_booking(booking_id):
 @bp.route("/tickets/<int:ticket_id>/resident", methods=["POST"])
 def link_ticket(ticket_id):
     ticket = db.get_or_404(QueueTicket, ticket_id)
-    raw = request.form.get("resident_id", "")
-    if not raw.isdigit():
-        abort(400)
-    person = resident_or_404(int(raw))
+    person = resident_or_404(id_from(request.form.get("resident_id")) or abort(400))
     service.link_ticket(db.session, ticket, person, current_user)
     flash(_("Ticket %(ticket)s is linked to %(resident)s.", ticket=ticket.label, resident=person.display_name),
           "success")
@@ -186,11 +181,10 @@ def book_for():
     form.slot.choices = [(slot.id, slot.id) for slot in slots]
     message = None
 
-    if topic is not None and request.method == "POST" and request.form.get("slot", "").isdigit():
+    chosen = id_from(request.form.get("slot")) if request.method == "POST" else None
+    if topic is not None and chosen is not None and chosen not in {slot.id for slot in slots}:
         # A slot taken meanwhile is no longer listed: keep it as a choice so that the service says so.
-        chosen = int(request.form["slot"])
-        if chosen not in {slot.id for slot in slots}:
-            form.slot.choices.append((chosen, chosen))
+        form.slot.choices.append((chosen, chosen))
     if topic is not None and submitted_and_valid(form):
         contact = Contact(first_name=form.first_name.data, phone=form.phone.e164, email=form.email_normalised,
                           note=form.note.data or None, reminder_consent=form.reminder_consent.data,
@@ -199,7 +193,7 @@ def book_for():
             booking, _token = reservations.book(
                 db.session, slot=reservations.load_slot(db.session, form.slot.data), topic_id=topic.id, contact=contact, rules=rules, now=now,
                 request_key=form.request_key.data if REQUEST_KEY.fullmatch(form.request_key.data or "") else None,
-                booked_by_id=current_user.id, resident_id=person.id if person else None)
+                booked_by_id=current_user.id, resident_id=person.id if person else None, commit=False)
         except BookingRefused as refusal:
             db.session.rollback()
             if refusal.reason is Refusal.TOO_MANY:

@@ -64,13 +64,18 @@ def set_contact(resident, values):
     return changed
 
 
-def create(session, values, by):
-    """Record a new resident; commit and return it."""
+def create(session, values, by, booking=None, ticket=None):
+    """Record a new resident, linked to the booking or ticket they came with; commit it all at
+    once and return the resident."""
     resident = Resident()
     set_contact(resident, values)
     session.add(resident)
     session.flush()
     audit.record("resident.created", resident, actor=by)
+    if booking is not None:
+        _link_booking(booking, resident, by)
+    if ticket is not None:
+        _link_ticket(ticket, resident, by)
     session.commit()
     return resident
 
@@ -115,17 +120,26 @@ def record_view(session, resident, by):
 
 
 def link_booking(session, booking, resident, by):
-    """Link the booking to the resident it is for (found or created at the desk)."""
+    """Link the booking to the resident it is for (found at the desk); commit."""
+    _link_booking(booking, resident, by)
+    session.commit()
+
+
+def _link_booking(booking, resident, by):
     booking.resident_id = resident.id
     audit.record("booking.resident_linked", booking, actor=by, resident_id=resident.id)
-    session.commit()
 
 
 def link_ticket(session, ticket, resident, by):
-    """Link a walk-in's ticket to the resident who holds it: their session can then be remembered."""
+    """Link a walk-in's ticket to the resident who holds it (their session can then be
+    remembered); commit."""
+    _link_ticket(ticket, resident, by)
+    session.commit()
+
+
+def _link_ticket(ticket, resident, by):
     ticket.resident_id = resident.id
     audit.record("ticket.resident_linked", ticket, actor=by, resident_id=resident.id)
-    session.commit()
 
 
 @dataclass

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from ..booking.cli import centre_timezone
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
+from ..core.inputs import id_from
 from ..extensions import db
 from . import sessions as service
 from .models import HelpSession, Outcome
@@ -15,13 +16,11 @@ ORIGINS = ("booking", "ticket", "slot", "resident")
 
 
 def id_argument(name):
-    """An id from the address: None when absent, 404 when it is not a number."""
+    """An id from the address: None when absent, 404 when no row can have it."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 12:
-        abort(404)
-    return int(raw)
+    return id_from(raw) or abort(404)
 
 
 def problem_message(problem):

@@ -17,6 +17,7 @@ from ..booking.contact import display_phone
 from ..booking.forms import moment_choices
 from ..booking.models import BookingStatus, CallbackRequest, Location, Slot, Topic
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
+from ..core.inputs import id_from
 from ..database import utcnow
 from ..extensions import db
 from . import agenda, queue
@@ -96,10 +97,6 @@ def today_local():
     return datetime.now(centre_timezone()).date()
 
 
-def positive_int(text):
-    return int(text) if text and text.isdigit() and len(text) < 10 else None
-
-
 def day_from_request(source=None, quiet=False):
     """Read ?day=, ?facilitator=, ?place= (or the same hidden fields of a form).
 
@@ -114,8 +111,8 @@ def day_from_request(source=None, quiet=False):
         if day is None and not quiet:
             flash(_("We could not read the date “%(date)s”. Here is today.", date=raw[:20]), "error")
         day = day or today
-    return DayView(day=day, today=today, facilitator_id=positive_int(source.get("facilitator")),
-                   location_id=positive_int(source.get("place")))
+    return DayView(day=day, today=today, facilitator_id=id_from(source.get("facilitator")),
+                   location_id=id_from(source.get("place")))
 
 
 def back_to_day():

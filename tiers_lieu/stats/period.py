@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from ..core.inputs import EARLIEST_DATE
 from .queries import Filters
 
 PERIODS = [
@@ -17,7 +18,7 @@ PERIODS = [
     ("custom", _l("Custom dates")),
 ]
 DEFAULT_PERIOD = "this_month"
-EARLIEST = date(2000, 1, 1)
+EARLIEST = EARLIEST_DATE
 LONGEST = timedelta(days=366 * 10)
 
 

@@ -2,13 +2,14 @@
 from datetime import datetime
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
-                   stream_with_context, url_for)
+                   stream_with_context)
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..admin.models import current_centre
 from ..booking.cli import centre_timezone
+from ..core.links import url_with_query
 from ..extensions import db
 from . import exports, period, queries
 from .charts import chart_for
@@ -72,7 +73,7 @@ def report():
 
 def _export_refused(asked):
     """Send back to the dashboard, which explains, when the filters could not all be used."""
-    return redirect(url_for("stats.index", **request.args)) if asked.errors else None
+    return redirect(url_with_query("stats.index", request.args)) if asked.errors else None
 
 
 @bp.route("/export.csv")
