@@ -111,10 +111,10 @@ def booking_rules_page():
     form = BookingRulesForm(obj=rules)
     if form.validate_on_submit():
         changed = sorted(name for name in DEFAULT_RULES if getattr(rules, name) != getattr(form, name).data)
-        form.populate_obj(rules)
-        db.session.add(rules)
-        db.session.flush()
-        if changed:
+        if changed:  # the defaults are not written down until one of them changes
+            form.populate_obj(rules)
+            db.session.add(rules)
+            db.session.flush()
             audit.record("settings.booking_rules", rules, fields=changed)
         if "horizon_weeks" in changed:
             resync_slots(_("The booking rules are saved."))
