@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
+QUERY_SAFE = "!$'()*,/:;?@"
+
 
 def query_pairs(query):
     """(name, value) pairs from a MultiDict (all values), a dict or an iterable of pairs."""
@@ -26,4 +28,5 @@ def url_with_query(endpoint, query=(), **values):
     pairs = [(str(name), str(value)) for name, value in query_pairs(query)]
     if not pairs:
         return url
-    return f"{url}{'&' if '?' in url else '?'}{urlencode(pairs)}"
+    # Encoded as url_for encodes its own query strings (the characters the URL standard leaves).
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(pairs, safe=QUERY_SAFE)}"
