@@ -119,13 +119,11 @@ def test_another_day_is_reachable_and_a_bad_date_says_so(client, staff, make_slo
     page = client.get("/desk/?day=2030-07-01", headers={"Accept-Language": "en"}).page
     assert "Kofi" in page and "Monday, July 1, 2030" in page
     assert "day=2030-06-30" in page and "day=2030-07-02" in page
-    for bad in ("2030-13-45", "yesterday", "1200-01-01", "9999-12-31", "2030-07-01%01x"):
+    for bad in ("2030-13-45", "yesterday", "1200-01-01", "9999-12-31", "2030-07-01%00"):
         response = client.get(f"/desk/?day={bad}", headers={"Accept-Language": "en"})
         assert response.status_code == 200
         assert "We could not read the date" in response.page
         assert "Kofi" not in response.page
-    # Control characters are taken out of every query-string value, as out of every form field.
-    assert "Kofi" in client.get("/desk/?day=2030-07-01%00", headers={"Accept-Language": "en"}).page
 
 
 def test_filters_by_facilitator_and_place(client, staff, desk_slot, make_booking, make_user, make_location,

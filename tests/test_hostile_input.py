@@ -35,6 +35,7 @@ from werkzeug.routing import IntegerConverter, RequestRedirect
 
 import tiers_lieu
 from tiers_lieu import demo
+from tiers_lieu.accounts import access
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.accounts.service import find_by_email
 from tiers_lieu.audit import AuditEvent
@@ -570,9 +571,11 @@ def test_the_look_up_past_its_rate_limit_gets_the_translated_429_page(app, clien
     (lambda: abort(404), 404, "Page not found"),
     (lambda: 1 / 0, 500, "Something went wrong on our side"),
 ])
-def test_an_error_page_that_cannot_be_drawn_falls_back_to_a_plain_one(database_urls, failure, status, title):
+def test_an_error_page_that_cannot_be_drawn_falls_back_to_a_plain_one(database_urls, failure, status, title,
+                                                                       monkeypatch):
     app = make_app(database_urls["sqlite"], PROPAGATE_EXCEPTIONS=False)
     app.add_url_rule("/broken", "broken", failure)
+    monkeypatch.setitem(access.ENDPOINTS, "broken", access.PUBLIC)  # routes added after start-up
 
     @app.context_processor
     def broken_page_parts():
