@@ -1,6 +1,9 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 PYTHON ?= python3
 PORT ?= 5000
+# bash with pipefail: a failing install stays a failure even when its output goes through grep.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
@@ -8,21 +11,28 @@ FLASK := $(BIN)/flask --app wsgi
 .PHONY: run test bench i18n translations migrate setup clean
 
 $(BIN)/python:
+	@echo "==> Creating the virtual environment in $(VENV) (once)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# pip prints one line per package it collects, so a first install (about a minute) is never silent.
 $(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+	@echo "==> Installing the app's dependencies from requirements.txt (about a minute the first time)"
+	$(BIN)/pip install --progress-bar off -r requirements.txt | { grep -v '^Requirement already satisfied' || true; }
+	$(BIN)/pip check >/dev/null
 	touch $@
 
 $(VENV)/.installed-tests: $(VENV)/.installed tests/requirements.txt
-	$(BIN)/pip install --quiet -r tests/requirements.txt
+	@echo "==> Installing the test tools from tests/requirements.txt"
+	$(BIN)/pip install --progress-bar off -r tests/requirements.txt | { grep -v '^Requirement already satisfied' || true; }
+	$(BIN)/pip check >/dev/null
 	touch $@
 
 setup: $(VENV)/.installed translations
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -d translations
+	@echo "==> Compiling the French and English catalogues"
+	$(BIN)/pybabel compile --statistics -d translations 2>&1 | { grep -v '^compiling' || true; }
 
 run: setup
 	$(FLASK) db upgrade
