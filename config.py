@@ -54,8 +54,9 @@ class Config:
     # Where to report a vulnerability, for /.well-known/security.txt: a mailto: or https:// address
     # (the centre's e-mail when empty).
     SECURITY_CONTACT = env("SECURITY_CONTACT")
-    # The address residents use, for the links in e-mails and SMS (also sent from cron jobs).
-    PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:5000")
+    # The address residents use, for the links in e-mails, SMS, QR codes and calendar files. Unset in
+    # development: links follow the address the page was served on (tiers_lieu/core/links.py).
+    PUBLIC_URL = env("PUBLIC_URL")
 
     LANGUAGES = ("fr", "en")
     BABEL_DEFAULT_LOCALE = "fr"

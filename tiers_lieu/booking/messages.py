@@ -4,7 +4,6 @@ They are queued in the same transaction as the change they describe; `flask noti
 delivers them. E-mail when the resident gave an address, otherwise SMS.
 """
 import enum
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
@@ -12,6 +11,7 @@ from flask_babel import force_locale, format_datetime
 from flask_babel import lazy_gettext as _l
 
 from ..admin.models import current_centre
+from ..core.links import public_link
 from ..notify.service import queue_email, queue_sms
 from .codes import format_code, token_for
 
@@ -35,9 +35,7 @@ SUBJECTS = {
 
 def manage_url(token):
     """The secret link, absolute, on the public address (messages also leave from cron jobs)."""
-    public = urlsplit(current_app.config["PUBLIC_URL"])
-    urls = current_app.url_map.bind(public.netloc, script_name=public.path or "/", url_scheme=public.scheme)
-    return urls.build("booking.manage", {"token": token}, force_external=True)
+    return public_link("booking.manage", token=token)
 
 
 def compose(booking, kind, channel):

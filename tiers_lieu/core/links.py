@@ -5,9 +5,9 @@ route's variables from the same keyword arguments as the query string: a query a
 like one of them would raise, or change the link. Here the path is built from the route's values
 alone, and the query string is encoded apart, every name and every repeated value kept.
 """
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from flask import url_for
+from flask import current_app, has_request_context, request, url_for
 from werkzeug.datastructures import MultiDict
 
 QUERY_SAFE = "!$'()*,/:;?@"
@@ -30,3 +30,30 @@ def url_with_query(endpoint, query=(), **values):
         return url
     # Encoded as url_for encodes its own query strings (the characters the URL standard leaves).
     return f"{url}{'&' if '?' in url else '?'}{urlencode(pairs, safe=QUERY_SAFE)}"
+
+
+# Where `flask notify send` and other commands point links when development sets no address.
+DEVELOPMENT_ADDRESS = "http://127.0.0.1:5000/"
+
+
+def public_url():
+    """The address residents use, ending with "/".
+
+    Production sets `PUBLIC_URL` (it refuses to start without an https:// one): links never follow
+    a request's Host header there, which anyone can write. In development, when it is unset, links
+    follow the address this request was served on (`make run PORT=5055`, or a phone on the local
+    network reading the QR code); outside a request, the development server's usual address.
+    """
+    configured = current_app.config.get("PUBLIC_URL")
+    if configured:
+        return configured.rstrip("/") + "/"
+    if has_request_context():
+        return request.host_url
+    return DEVELOPMENT_ADDRESS
+
+
+def public_link(endpoint, **values):
+    """An absolute link to `endpoint` on the public address, inside a request or not."""
+    public = urlsplit(public_url())
+    urls = current_app.url_map.bind(public.netloc, script_name=public.path or "/", url_scheme=public.scheme)
+    return urls.build(endpoint, values, force_external=True)

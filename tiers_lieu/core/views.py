@@ -6,6 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..database import utcnow
 from ..extensions import db, limiter
+from .links import public_link
 
 bp = Blueprint("core", __name__)
 
@@ -34,7 +35,7 @@ def security_txt():
         f"Contact: {contact}",
         f"Expires: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}",
         "Preferred-Languages: fr, en",
-        f"Canonical: {current_app.config['PUBLIC_URL'].rstrip('/')}/.well-known/security.txt",
+        f"Canonical: {public_link('core.security_txt')}",
     ]
     response = make_response("\n".join(lines) + "\n")
     response.mimetype = "text/plain"
