@@ -9,7 +9,7 @@ from tiers_lieu.accounts.models import Role, StaffSession, User
 from tiers_lieu.accounts.passwords import password_problem
 from tiers_lieu.extensions import db
 
-from .conftest import STAFF_PASSWORD, log_in, submit
+from .conftest import STAFF_PASSWORD, csrf_token_from, log_in, submit
 
 
 def session_cookie(client):
@@ -267,10 +267,45 @@ def test_a_usable_next_keeps_its_query(client, make_user):
 
 
 def test_staff_language_preference_applies_after_login(client, make_user):
+    """On a device where nobody chose a language, the account's preference is the language."""
     user = make_user(language="en")
-    response = log_in(client, user.email)
-    assert "lang=en" in " ".join(response.headers.getlist("Set-Cookie"))
+    log_in(client, user.email)
     assert '<html lang="en">' in client.get("/desk/").get_data(as_text=True)
+
+
+def language_cookie(client):
+    cookie = client.get_cookie("lang")
+    return cookie.value if cookie else None
+
+
+def test_a_language_chosen_on_the_login_page_stays_after_login(client, make_user):
+    """Issue 11: logging in from the English login page landed a French account in French."""
+    user = make_user(language="fr")
+    form = client.get("/login?lang=en")
+    assert '<html lang="en">' in form.page and language_cookie(client) == "en"
+    response = client.post("/login?lang=en", data={
+        "csrf_token": csrf_token_from(form.page), "email": user.email, "password": STAFF_PASSWORD})
+    assert response.status_code == 302
+    assert not any(c.startswith("lang=") for c in response.headers.getlist("Set-Cookie"))
+    assert language_cookie(client) == "en"
+    assert '<html lang="en">' in client.get("/desk/").page
+    assert '<html lang="en">' in client.get("/account").page
+
+
+def test_a_language_chosen_earlier_on_this_device_wins_over_the_account(client, make_user):
+    user = make_user(language="en")
+    client.get("/?lang=fr")
+    log_in(client, user.email)
+    assert language_cookie(client) == "fr"
+    assert '<html lang="fr">' in client.get("/desk/").page
+
+
+def test_the_account_page_says_how_the_preference_and_the_device_choice_combine(client, login_as):
+    login_as()
+    page = client.get("/account?lang=en").page
+    assert "Used when you log in on a device where nobody chose a language" in page
+    saved = submit(client, "/account", {"display_name": "Julie M.", "language": "fr"}, form_url="/account")
+    assert language_cookie(client) == "fr" and saved.status_code == 302
 
 
 def test_preferences_are_saved(client, login_as):

@@ -1,4 +1,5 @@
 """French by default, English complete, the choice remembered; catalogues in sync with the code."""
+import re
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,8 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from tiers_lieu.accounts.models import Role
+
+from .conftest import submit
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = sorted(ROOT.glob("translations/*/LC_MESSAGES/messages.po"))
@@ -104,6 +107,34 @@ def test_catalogue_is_complete(path):
     fuzzy = [m.id for m in catalogue if m.id and m.fuzzy]
     assert not untranslated, f"untranslated in {path}: {untranslated}"
     assert not fuzzy, f"fuzzy in {path}: {fuzzy}"
+
+
+FRENCH_SPACE_BEFORE = re.compile(r"\S[ \u00a0\u202f][:;?!](?=\s|$)")
+
+
+def test_english_has_no_french_punctuation_and_french_keeps_its_own():
+    """Issue 11: English pages showed "Phone : …". English puts no space before : ; ? ! and French
+    does; a label joined to its text is joined through a translatable pattern, never in code."""
+    with (ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        english = [m for m in read_po(handle) if m.id]
+    texts = [text for m in english for text in ((m.string,) if isinstance(m.string, str) else m.string)]
+    texts += [m.id if isinstance(m.id, str) else m.id[0] for m in english]
+    offending = sorted({text for text in texts if FRENCH_SPACE_BEFORE.search(text)})
+    assert not offending, f"French spacing in English: {offending}"
+    with (ROOT / "translations" / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        french = {m.id: m.string for m in read_po(handle) if m.id}
+    assert french["%(label)s: %(value)s"] == "%(label)s : %(value)s"
+    assert french["%(label)s:"] == "%(label)s :"
+
+
+def test_footer_and_error_summary_follow_the_language(client):
+    english = client.get("/login?lang=en").page
+    assert "Phone: <a" in english and "Phone : " not in english
+    french = client.get("/login?lang=fr").page
+    assert "Téléphone : <a" in french
+    page = submit(client, "/login?lang=en", {"email": "", "password": ""}).page
+    assert "E-mail address: This field is required." in page
+    assert " : " not in page.split("<main", 1)[1].split("</main>", 1)[0]
 
 
 def test_catalogues_hold_every_string_of_the_code():

@@ -31,7 +31,9 @@ def login():
             else:
                 target = safe_next(request.args.get("next")) or url_for("desk.index")
             start_session(user)
-            return remember_language(make_response(redirect(target)), user.language)
+            # No cookie is written: a language chosen on this device (the switch, `?lang=`) stays
+            # chosen, and without one the account's preference applies (i18n.select_locale).
+            return redirect(target)
     elif request.method == "POST":
         record_failure()
     return render_template("accounts/login.html", form=form)
