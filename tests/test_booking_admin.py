@@ -62,6 +62,27 @@ def test_public_holidays_in_one_click(client, coordinator):
     assert len(reasons) == 11 and "Fête nationale" in reasons
 
 
+def test_public_holidays_are_named_in_the_page_language(client, coordinator):
+    """Issue 11: the holidays' names stayed French on English pages. What staff type stays as typed."""
+    year = datetime.now(PARIS).year + 1
+    submit(client, "/admin/closures/holidays", {"year": str(year)}, form_url="/admin/closures")
+    db.session.add(Closure(start_date=datetime(year, 8, 3).date(), end_date=datetime(year, 8, 21).date(),
+                           reason="Noël"))  # a range typed by hand that happens to read like a holiday
+    db.session.commit()
+    english = client.get("/admin/closures?lang=en").page
+    assert "Christmas Day" in english and "Bastille Day" in english and "Fête nationale" not in english
+    assert english.count("Noël") == 2  # the hand-typed range: its cell and its button's hidden label
+    french = client.get("/admin/closures?lang=fr").page
+    assert "Fête nationale" in french and "Bastille Day" not in french
+
+
+def test_every_public_holiday_has_a_translated_name():
+    from tiers_lieu.booking.models import PUBLIC_HOLIDAY_NAMES
+    from tiers_lieu.booking.slotgen import french_public_holidays
+
+    assert {name for _, name in french_public_holidays(2030)} == set(PUBLIC_HOLIDAY_NAMES)
+
+
 @pytest.mark.parametrize("data", [
     {"start_date": "2030-05-02", "end_date": "2030-05-01", "reason": "x", "location": "0"},
     {"start_date": "not a date", "end_date": "2030-05-01", "reason": "x", "location": "0"},

@@ -117,7 +117,7 @@ def test_another_day_is_reachable_and_a_bad_date_says_so(client, staff, make_slo
     slot = make_slot(starts_at=datetime(2030, 7, 1, 8, tzinfo=timezone.utc), topics=[topic])
     make_booking(slot, first_name="Kofi")
     page = client.get("/desk/?day=2030-07-01", headers={"Accept-Language": "en"}).page
-    assert "Kofi" in page and "Monday, July 1, 2030" in page
+    assert "Kofi" in page and "Monday 1 July 2030" in page
     assert "day=2030-06-30" in page and "day=2030-07-02" in page
     for bad in ("2030-13-45", "yesterday", "1200-01-01", "9999-12-31", "2030-07-01%00"):
         response = client.get(f"/desk/?day={bad}", headers={"Accept-Language": "en"})

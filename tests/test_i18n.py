@@ -162,3 +162,36 @@ def test_odd_query_strings_never_break_the_language_switch(client, login_as, que
         response = client.get(f"{path}?{query}")
         assert response.status_code in (200, 404)
         assert "javascript:" not in response.get_data(as_text=True)
+
+
+STAFF_TEMPLATES = sorted([*ROOT.glob("templates/desk/**/*.html"), *ROOT.glob("templates/admin/**/*.html"),
+                          *ROOT.glob("templates/stats/**/*.html"), *ROOT.glob("templates/accounts/**/*.html")])
+# A Babel pattern written in a template: a day or an instant shown in a format of its own.
+AD_HOC_FORMAT = re.compile(r"\|(?:date|datetime)format\((?!'yyyy-MM-dd'\))")
+
+
+def test_staff_pages_write_dates_through_the_named_formats():
+    """Issue 11: three date formats coexisted on staff pages. Each use has one named format
+    (i18n.DATE_FORMATS); a link parameter may still carry an ISO date."""
+    ad_hoc = [f"{path.relative_to(ROOT)}: {line.strip()}" for path in STAFF_TEMPLATES
+              for line in path.read_text(encoding="utf-8").splitlines() if AD_HOC_FORMAT.search(line)]
+    assert not ad_hoc, ad_hoc
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("fr", {"long_date": "mercredi 2 décembre 2026", "short_date": "2 déc. 2026",
+            "moment": "2 déc. 2026, 14:05", "appointment": "mercredi 2 décembre, 14:05"}),
+    ("en", {"long_date": "Wednesday 2 December 2026", "short_date": "2 Dec 2026",
+            "moment": "2 Dec 2026, 14:05", "appointment": "Wednesday 2 December, 14:05"}),
+])
+def test_the_named_date_formats_in_each_language(app, lang, expected):
+    from datetime import date, datetime, timezone
+
+    from flask import render_template_string
+
+    instant = datetime(2026, 12, 2, 13, 5, tzinfo=timezone.utc)  # 14:05 in Valence
+    with app.test_request_context(f"/?lang={lang}"):
+        for name, text in expected.items():
+            value = date(2026, 12, 2) if name.endswith("date") else instant
+            assert render_template_string(f"{{{{ value|{name} }}}}", value=value) == text
+        assert render_template_string("{{ None|moment }}") == ""

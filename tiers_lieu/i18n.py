@@ -8,7 +8,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -114,11 +114,33 @@ def _spelled_day(day, format, locale):
     return format_date(day, format)  # `locale` is the request's: it keys the cache
 
 
+# The staff pages write dates one way per use, in the page's language (issue 11 found three
+# formats side by side, and Babel's "short" one gave "12/2/26, 2:30 PM" in English).
+DATE_FORMATS = {
+    "long_date": "EEEE d MMMM y",        # a day in a heading: "mercredi 2 décembre 2026"
+    "short_date": "d MMM y",             # a day in a list or a table: "2 déc. 2026"
+    "moment": "d MMM y, HH:mm",          # when something was done: "2 déc. 2026, 14:05"
+    "appointment": "EEEE d MMMM, HH:mm",  # a slot to come: "mercredi 2 décembre, 14:30"
+}
+
+
+def date_filter(pattern):
+    def render(value):
+        if value is None:
+            return ""
+        if type(value) is date:
+            return dateformat(value, pattern)
+        return format_datetime(value, pattern)
+    return render
+
+
 def init_app(app):
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["upper_first"] = upper_first
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["dateformat"] = dateformat
+    for name, pattern in DATE_FORMATS.items():
+        app.jinja_env.filters[name] = date_filter(pattern)
     app.after_request(_remember_requested_language)
 
     @app.context_processor

@@ -193,6 +193,29 @@ class Closure(db.Model):
     location: Mapped[Optional[Location]] = relationship()
     facilitator = relationship("User")
 
+    @property
+    def label(self):
+        """The reason in the page's language: a public holiday added by the app is stored under
+        its French name (slotgen's), which is also its key here; what staff typed stays as typed."""
+        name = PUBLIC_HOLIDAY_NAMES.get(self.reason)
+        return name if name is not None and self.start_date == self.end_date else self.reason
+
+
+# The French names of slotgen.french_public_holidays, as stored in Closure.reason.
+PUBLIC_HOLIDAY_NAMES = {
+    "Jour de l'an": _l("New Year's Day"),
+    "Lundi de Pâques": _l("Easter Monday"),
+    "Fête du Travail": _l("Labour Day"),
+    "Victoire 1945": _l("Victory in Europe Day"),
+    "Ascension": _l("Ascension Day"),
+    "Lundi de Pentecôte": _l("Whit Monday"),
+    "Fête nationale": _l("Bastille Day"),
+    "Assomption": _l("Assumption Day"),
+    "Toussaint": _l("All Saints' Day"),
+    "Armistice 1918": _l("Armistice Day"),
+    "Noël": _l("Christmas Day"),
+}
+
 
 class Seats:
     """What a slot's capacity and seats taken tell: shared by the model and its listings' rows."""
