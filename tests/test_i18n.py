@@ -195,3 +195,14 @@ def test_the_named_date_formats_in_each_language(app, lang, expected):
             value = date(2026, 12, 2) if name.endswith("date") else instant
             assert render_template_string(f"{{{{ value|{name} }}}}", value=value) == text
         assert render_template_string("{{ None|moment }}") == ""
+
+
+@pytest.mark.parametrize("lang, names", [("fr", ("français", "anglais")), ("en", ("French", "English"))])
+def test_a_language_preference_is_shown_by_its_name(app, lang, names):
+    """Issue 11: preferences showed "FR"."""
+    from flask import render_template_string
+
+    with app.test_request_context(f"/?lang={lang}"):
+        shown = tuple(render_template_string("{{ code|language_name }}", code=code) for code in ("fr", "en"))
+        assert shown == names
+        assert render_template_string("{{ 'xx-!!'|language_name }}") == "xx-!!"

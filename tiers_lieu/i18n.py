@@ -7,6 +7,7 @@ from datetime import date
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
 from flask import current_app, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
@@ -134,10 +135,22 @@ def date_filter(pattern):
     return render
 
 
+def language_name(code):
+    """A language's name in the page's language ("anglais" on a French page), for a preference
+    shown to staff; the language switch names each language in itself (LANGUAGE_NAMES)."""
+    if not code:
+        return ""
+    try:
+        return Locale.parse(code).get_display_name(get_locale())
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
 def init_app(app):
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["upper_first"] = upper_first
     app.jinja_env.filters["clock"] = clock
+    app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["dateformat"] = dateformat
     for name, pattern in DATE_FORMATS.items():
         app.jinja_env.filters[name] = date_filter(pattern)
