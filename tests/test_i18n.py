@@ -206,3 +206,20 @@ def test_a_language_preference_is_shown_by_its_name(app, lang, names):
         shown = tuple(render_template_string("{{ code|language_name }}", code=code) for code in ("fr", "en"))
         assert shown == names
         assert render_template_string("{{ 'xx-!!'|language_name }}") == "xx-!!"
+
+
+TITLE = re.compile(r"<title>(.*?) · ", re.S)
+
+
+@pytest.mark.parametrize("lang, plain, one, two", [
+    ("fr", "Connexion de l'équipe", "Erreur : Connexion de l'équipe", "2 erreurs : Connexion de l'équipe"),
+    ("en", "Staff login", "Error: Staff login", "2 errors: Staff login"),
+])
+def test_a_page_with_form_errors_says_so_first_in_its_title(client, make_user, lang, plain, one, two):
+    """Issue 11: the title is the first thing a screen reader reads (DSFR, RGAA 11.10)."""
+    assert TITLE.search(client.get(f"/login?lang={lang}").page).group(1) == plain
+    both_missing = submit(client, f"/login?lang={lang}", {"email": "", "password": ""}).page
+    assert TITLE.search(both_missing).group(1) == two
+    user = make_user()
+    wrong_password = submit(client, f"/login?lang={lang}", {"email": user.email, "password": "not it at all"}).page
+    assert TITLE.search(wrong_password).group(1) == one  # an error the view added after validating

@@ -68,3 +68,17 @@ class BaseForm(FlaskForm):
         def get_translations(self, form):
             # Flask-WTF would load the catalogue again on every request.
             return wtforms_messages(str(get_locale()))
+
+
+def error_count(form):
+    """How many messages the form shows: every field's, and the form's own."""
+    return sum(len(errors) for errors in form.errors.values())
+
+
+def count_form_errors(sender, template, context, **extra):
+    """Give every page the number of errors its forms show, for the title to say so first: a
+    screen-reader user hears the page's title before anything else (DSFR, RGAA criterion 11.10).
+    Connected to `before_render_template`, so it sees the forms a view passes, whatever their name,
+    and errors a view added after validating (a wrong password)."""
+    context["form_error_count"] = sum(
+        error_count(value) for value in context.values() if isinstance(value, FlaskForm))
