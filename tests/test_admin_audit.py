@@ -41,23 +41,75 @@ def rows_of(page):
 
 
 def test_the_log_lists_newest_first_with_ids(client, events):
-    page = table_of(client.get("/admin/audit").page)
-    assert page.index("settings.absence_add") < page.index("settings.topic_edit") < page.index("booking.cancel_by_centre")
-    assert "booking #11" in page and "fields: colour, name_en" in page
+    page = table_of(client.get("/admin/audit?lang=en").page)
+    assert page.index("Added an absence") < page.index("Changed a topic") < page.index("Cancelled an appointment (by the centre)")
+    assert "Appointment no. 11" in page and "Fields changed: Colour, Name in English" in page
+
+
+def test_the_log_speaks_words_not_codes(client, events):
+    """Issue 11: the log showed `booking.booked_for`, `callbackrequest #72`, `late: False`,
+    `resident_id: None`."""
+    colleague, _ = events
+    db.session.add_all([
+        AuditEvent(actor_id=colleague.id, action="booking.check_in", target_type="booking", target_id=72,
+                   details={"late": False}),
+        AuditEvent(actor_id=colleague.id, action="booking.booked_for", target_type="booking", target_id=73,
+                   details={"resident_id": None}),
+        AuditEvent(actor_id=colleague.id, action="callback.handled", target_type="callbackrequest",
+                   target_id=72, details={"booking_id": 73}),
+        AuditEvent(actor_id=colleague.id, action="user.create", target_type="user", target_id=colleague.id,
+                   details={"role": "coordinator"}),
+    ])
+    db.session.commit()
+    french = table_of(client.get("/admin/audit").page)
+    for code in ("booking.", "callbackrequest", "False", "None", "resident_id", "late:", "#", "coordinator"):
+        assert code not in french, code
+    assert "Arrivée en retard : non" in french and "Habitant·e : —" in french
+    assert "Demande de rappel n° 72" in french and "Rendez-vous : Rendez-vous n° 73" in french
+    assert f'<a href="/admin/users/{colleague.id}">Compte du personnel n° {colleague.id}</a>' in french
+    assert "Rôle : Coordinateur·rice" in french
+    filters = client.get("/admin/audit").page.split("<tbody>")[0]
+    assert "Demandes de rappel" in filters and ">callbackrequest<" not in filters
+    assert "A traité une demande de rappel" in filters and ">booking.check_in<" not in filters
+
+
+def test_every_action_kind_and_detail_written_in_the_code_has_a_label():
+    """A new action without a label would show its code to people: this fails first."""
+    import re
+    from pathlib import Path
+
+    from tiers_lieu import audit
+    from tiers_lieu.admin.setup import LISTS
+    from tiers_lieu.extensions import db as database
+
+    root = Path(audit.__file__).parent
+    source = "\n".join(path.read_text(encoding="utf-8") for path in root.rglob("*.py"))
+    calls = re.findall(r"audit\.record\((.*?)\)\n", source, re.S)
+    assert len(calls) > 30
+    actions = {name for call in calls for name in re.findall(r'"([a-z_]+\.[a-z_]+)"', call)}
+    actions |= {f"settings.{kept.audit_name}_{verb}" for kept in LISTS.values() for verb in ("add", "edit", "move")}
+    assert actions - set(audit.ACTIONS) == set()
+    details = {name for call in calls for name in re.findall(r"\b([a-z_]+)=", call)} - {"actor"}
+    assert details - set(audit.DETAILS) == set()
+    models = {mapper.class_.__name__.lower() for mapper in database.Model.registry.mappers}
+    never_audited = {"attendee", "auditevent", "deliveryattempt", "outboxmessage", "sessiondaycount", "slot",
+                     "staffsession"}
+    assert models - never_audited - set(audit.TARGETS) == set()
+    assert set(audit.TARGETS) == set(audit.TARGET_KINDS)
 
 
 def test_the_log_filters_by_staff_action_type_and_dates(client, events):
     colleague, _ = events
-    by_colleague = table_of(client.get(f"/admin/audit?actor={colleague.id}").page)
-    assert "settings.topic_edit" not in by_colleague and "settings.absence_add" in by_colleague
+    by_colleague = table_of(client.get(f"/admin/audit?actor={colleague.id}&lang=en").page)
+    assert "Changed a topic" not in by_colleague and "Added an absence" in by_colleague
     by_action = client.get("/admin/audit?action=settings.topic_edit").page
     assert rows_of(by_action) == 1
-    by_type = client.get("/admin/audit?target_type=booking").page
-    assert rows_of(by_type) == 1 and "booking #11" in by_type
+    by_type = client.get("/admin/audit?target_type=booking&lang=en").page
+    assert rows_of(by_type) == 1 and "Appointment no. 11" in by_type
     today = datetime.now().date()
     recent = table_of(client.get(f"/admin/audit?since={(today - timedelta(days=7)).isoformat()}"
-                                 f"&until={today.isoformat()}").page)
-    assert "booking.cancel_by_centre" not in recent and "settings.topic_edit" in recent
+                                 f"&until={today.isoformat()}&lang=en").page)
+    assert "Cancelled an appointment" not in recent and "Changed a topic" in recent
 
 
 @pytest.mark.parametrize("query, field", [

@@ -5,6 +5,8 @@ Details name what changed (field names, roles, ids), never the personal values t
 from datetime import datetime
 from typing import Optional
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,3 +40,170 @@ def record(action, target, actor=None, **details):
     )
     db.session.add(event)
     return event
+
+
+# --- What the log shows people -------------------------------------------------------------
+# The stored names stay stable (filters and exports rely on them); people read these labels.
+# tests/test_admin_audit.py fails when an action, a kind of record or a detail written anywhere in
+# the code has no label here.
+
+ACTIONS = {
+    "booking.booked_for": _l("Booked an appointment for someone"),
+    "booking.cancel_by_centre": _l("Cancelled an appointment (by the centre)"),
+    "booking.cancel_for_resident": _l("Cancelled an appointment for the resident"),
+    "booking.check_in": _l("Marked a resident as arrived"),
+    "booking.no_show": _l("Marked a resident as absent"),
+    "booking.resident_linked": _l("Linked an appointment to a resident"),
+    "callback.handled": _l("Handled a call-back request"),
+    "resident.consent_given": _l("Recorded a resident's consent to be remembered"),
+    "resident.consent_withdrawn": _l("Recorded a resident's withdrawn consent"),
+    "resident.created": _l("Recorded a resident"),
+    "resident.updated": _l("Changed a resident's details"),
+    "resident.viewed": _l("Opened a resident's page"),
+    "session.created": _l("Logged a help session"),
+    "session.updated": _l("Changed a help session"),
+    "settings.absence_add": _l("Added an absence"),
+    "settings.absence_delete": _l("Removed an absence"),
+    "settings.booking_rules": _l("Changed the booking rules"),
+    "settings.centre_add": _l("Set up the centre's details"),
+    "settings.centre_edit": _l("Changed the centre's details"),
+    "settings.closure_add": _l("Added a closure"),
+    "settings.closure_delete": _l("Removed a closure"),
+    "settings.opening_rule_activate": _l("Reactivated opening hours"),
+    "settings.opening_rule_add": _l("Added opening hours"),
+    "settings.opening_rule_deactivate": _l("Deactivated opening hours"),
+    "settings.opening_rule_edit": _l("Changed opening hours"),
+    "settings.procedure_activate": _l("Reactivated a procedure"),
+    "settings.procedure_add": _l("Added a procedure"),
+    "settings.procedure_deactivate": _l("Deactivated a procedure"),
+    "settings.procedure_edit": _l("Changed a procedure"),
+    "settings.procedure_move": _l("Moved a procedure in its list"),
+    "settings.topic_add": _l("Added a topic"),
+    "settings.topic_edit": _l("Changed a topic"),
+    "settings.topic_move": _l("Moved a topic in the list"),
+    "settings.location_add": _l("Added a place"),
+    "settings.location_edit": _l("Changed a place"),
+    "settings.location_move": _l("Moved a place in the list"),
+    "settings.need_add": _l("Added a need to the list"),
+    "settings.need_edit": _l("Changed a need of the list"),
+    "settings.need_move": _l("Moved a need in the list"),
+    "settings.referral_target_add": _l("Added a referral target"),
+    "settings.referral_target_edit": _l("Changed a referral target"),
+    "settings.referral_target_move": _l("Moved a referral target in the list"),
+    "ticket.call": _l("Called a walk-in ticket"),
+    "ticket.resident_linked": _l("Linked a walk-in ticket to a resident"),
+    "user.change_password": _l("Changed their own password"),
+    "user.create": _l("Created a staff account"),
+    "user.reset_password": _l("Set a new password for a staff member"),
+    "user.update": _l("Changed a staff account"),
+}
+
+# Kinds of record, as `record` stores them: the model's class name in lower case.
+TARGETS = {
+    "booking": _l("Appointment no. %(id)s"),
+    "bookingrules": _l("Booking rules"),
+    "callbackrequest": _l("Call-back request no. %(id)s"),
+    "centre": _l("The centre's details"),
+    "closure": _l("Closure no. %(id)s"),
+    "helpsession": _l("Help session no. %(id)s"),
+    "location": _l("Place no. %(id)s"),
+    "need": _l("Need no. %(id)s"),
+    "openingrule": _l("Opening hours no. %(id)s"),
+    "procedure": _l("Procedure no. %(id)s"),
+    "queueticket": _l("Walk-in ticket no. %(id)s"),
+    "referraltarget": _l("Referral target no. %(id)s"),
+    "resident": _l("Resident no. %(id)s"),
+    "topic": _l("Topic no. %(id)s"),
+    "user": _l("Staff account no. %(id)s"),
+}
+
+# The same kinds, for the log's filter.
+TARGET_KINDS = {
+    "booking": _l("Appointments"), "bookingrules": _l("Booking rules"),
+    "callbackrequest": _l("Call-back requests"), "centre": _l("The centre's details"),
+    "closure": _l("Closures"), "helpsession": _l("Help sessions"), "location": _l("Places"),
+    "need": _l("Needs noticed"), "openingrule": _l("Opening hours"), "procedure": _l("Procedures"),
+    "queueticket": _l("Walk-in tickets"), "referraltarget": _l("Referral targets"),
+    "resident": _l("Residents"), "topic": _l("Topics"), "user": _l("Staff accounts"),
+}
+
+DETAILS = {
+    "active": _l("Active"),
+    "attendees": _l("People in the session"),
+    "booking_id": _l("Appointment"),
+    "cause": _l("Cause"),
+    "desk": _l("Desk"),
+    "facilitator_id": _l("Facilitator"),
+    "fields": _l("Fields changed"),
+    "late": _l("Arrived late"),
+    "resident_id": _l("Resident"),
+    "role": _l("Role"),
+    "sessions_unlinked": _l("Sessions made anonymous"),
+    "slot_id": _l("Slot"),
+    "topic_id": _l("Topic"),
+}
+
+CAUSES = {"opening_hours": _l("a change of opening hours")}
+
+# A detail holding a record's id is shown as that record.
+DETAIL_TARGETS = {"booking_id": "booking", "resident_id": "resident", "topic_id": "topic",
+                  "facilitator_id": "user"}
+
+
+def action_label(action):
+    return ACTIONS.get(action, action)
+
+
+def target_label(target_type, target_id):
+    label = TARGETS.get(target_type)
+    if label is None:
+        return f"{target_type} {target_id}" if target_id is not None else target_type
+    return label % {"id": target_id if target_id is not None else "—"}
+
+
+def field_labels():
+    """Every form field's label by its name, read from the app's forms: the audit trail records
+    the names of the fields a change touched."""
+    from wtforms.fields.core import UnboundField
+
+    from .core.forms import BaseForm
+
+    labels, pending = {}, [BaseForm]
+    while pending:
+        form = pending.pop()
+        pending.extend(form.__subclasses__())
+        for name, value in vars(form).items():
+            if isinstance(value, UnboundField) and name not in labels:
+                label = value.args[0] if value.args else value.kwargs.get("label")
+                if label:
+                    labels[name] = label
+    return labels
+
+
+def detail_lines(details):
+    """[(label, text)] of an event's details, in words: yes/no, "—" for nothing, labels for
+    field names, roles and causes, records for their ids."""
+    from .accounts.models import Role
+
+    fields = None
+    lines = []
+    for key, value in (details or {}).items():
+        if isinstance(value, bool):
+            text = _("yes") if value else _("no")
+        elif value is None or value == "" or value == []:
+            text = "—"
+        elif key == "fields":
+            fields = fields or field_labels()
+            text = ", ".join(str(fields.get(name, name)) for name in value)
+        elif key == "role":
+            text = str(Role(value).label) if value in {role.value for role in Role} else str(value)
+        elif key == "cause":
+            text = str(CAUSES.get(value, value))
+        elif key in DETAIL_TARGETS:
+            text = target_label(DETAIL_TARGETS[key], value)
+        elif isinstance(value, (list, tuple)):
+            text = ", ".join(str(item) for item in value)
+        else:
+            text = str(value)
+        lines.append((DETAILS.get(key, key), text))
+    return lines

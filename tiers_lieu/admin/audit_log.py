@@ -1,12 +1,12 @@
 """The audit log: who did what on which record, newest first, filterable (never personal values)."""
 from datetime import datetime, time, timedelta
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
-from ..audit import AuditEvent
+from ..audit import ACTIONS, TARGET_KINDS, AuditEvent, action_label, detail_lines, target_label
 from ..booking.cli import centre_timezone
 from ..core.links import url_with_query
 from ..extensions import db
@@ -14,6 +14,24 @@ from .forms import AuditFilterForm
 from .views import bp
 
 PER_PAGE = 50
+
+# Records with a staff page of their own: the log links to it.
+RECORD_PAGES = {
+    "resident": ("desk.resident", "resident_id"),
+    "helpsession": ("desk.edit_session", "session_id"),
+    "user": ("admin.edit_user", "user_id"),
+    "topic": ("admin.edit_topic", "topic_id"),
+    "openingrule": ("admin.hours_rule_edit", "rule_id"),
+    "procedure": ("admin.edit_procedure", "procedure_id"),
+}
+
+
+def record_link(event):
+    page = RECORD_PAGES.get(event.target_type)
+    if page is None or event.target_id is None:
+        return None
+    endpoint, argument = page
+    return url_for(endpoint, **{argument: event.target_id})
 
 
 def distinct_values(column):
@@ -32,8 +50,11 @@ def audit_log():
     form = AuditFilterForm(request.args)
     staff = db.session.execute(select(User).order_by(User.display_name)).scalars().all()
     form.actor.choices = [(0, "—")] + [(user.id, user.display_name) for user in staff]
-    form.action.choices = [("", "—")] + [(value, value) for value in distinct_values(AuditEvent.action)]
-    form.target_type.choices = [("", "—")] + [(value, value) for value in distinct_values(AuditEvent.target_type)]
+    form.action.choices = [("", "—")] + sorted(
+        ((value, str(action_label(value))) for value in distinct_values(AuditEvent.action)), key=lambda c: c[1])
+    form.target_type.choices = [("", "—")] + sorted(
+        ((value, str(TARGET_KINDS.get(value, value))) for value in distinct_values(AuditEvent.target_type)),
+        key=lambda c: c[1])
 
     query = select(AuditEvent)
     valid = form.validate()
@@ -65,4 +86,5 @@ def audit_log():
         return url_with_query("admin.audit_log", [*filters, ("page", number)])
 
     return render_template("admin/audit.html", form=form, events=events, total=total, page=page,
-                           pages=pages, page_url=page_url, valid=valid)
+                           pages=pages, page_url=page_url, valid=valid, action_label=action_label,
+                           target_label=target_label, detail_lines=detail_lines, record_link=record_link)
