@@ -107,7 +107,7 @@ def test_a_remembered_resident_is_linked_but_not_one_who_did_not_agree(client, l
 def test_a_one_seat_slot_is_logged_as_its_booking(client, login_as, today_booking):
     login_as()
     url = f"/desk/sessions/new?slot={today_booking.slot_id}"
-    assert "Rendez-vous de Awa" in client.get(url).page
+    assert "Rendez-vous : Awa" in client.get(url).page
     assert post_session(client, url).status_code == 302
     db.session.expire_all()
     assert db.session.get(Booking, today_booking.id).status == "seen"
