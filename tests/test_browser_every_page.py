@@ -60,6 +60,32 @@ BROKEN_WORDS = """() => {
   return broken;
 }"""
 
+# Landmarks of one kind that share a name: a screen reader's list of regions cannot tell them apart.
+SHARED_LANDMARK_NAMES = """() => {
+  const kind = element => element.getAttribute('role') ||
+    ({NAV: 'navigation', SECTION: 'region', ASIDE: 'complementary', FORM: 'form', MAIN: 'main'})[element.tagName];
+  const name = element => (element.getAttribute('aria-label') ||
+    (element.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+      .map(id => (document.getElementById(id) || {}).textContent || '').join(' ')).trim().replace(/\\s+/g, ' ');
+  const seen = new Map(), shared = [];
+  for (const element of document.querySelectorAll('nav, section, aside, form, main, [role=region], [role=navigation]')) {
+    if (!element.getClientRects().length) continue;
+    const label = name(element);
+    if ((element.tagName === 'SECTION' || element.tagName === 'FORM') && !label && !element.getAttribute('role')) continue;
+    const key = kind(element) + ': ' + label;
+    if (seen.has(key)) shared.push(key); else seen.set(key, true);
+  }
+  return shared;
+}"""
+
+# A heading more than one level below the one before it (h1 then h3): the outline skips a level.
+SKIPPED_HEADINGS = """() => {
+  const levels = [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]
+    .filter(heading => heading.getClientRects().length).map(heading => [Number(heading.tagName[1]), heading.textContent.trim()]);
+  return levels.filter((level, index) => index > 0 && level[0] > levels[index - 1][0] + 1)
+    .map(level => `h${level[0]} "${level[1].slice(0, 40)}"`);
+}"""
+
 SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 WIDTHS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
 TITLE_SEPARATOR = " · "
@@ -175,6 +201,8 @@ def test_every_page_reads_whole_words_fits_and_is_accessible(app, live_server, b
     page = context.new_page()
     page.set_default_timeout(15_000)
     problems, titles = [], {}
+    page.on("response", lambda response: response.status >= 400 and problems.append(
+        f"{response.url}: status {response.status} (asked by {page.url})"))
     try:
         page.goto(f"{live_server}/?lang={lang}")  # the language switch: remembered by the cookie
         logged_in = False
@@ -185,8 +213,7 @@ def test_every_page_reads_whole_words_fits_and_is_accessible(app, live_server, b
             response = page.goto(live_server + path)
             page.wait_for_load_state("load")
             if response.status >= 400:
-                problems.append(f"{path}: status {response.status}")
-                continue
+                continue  # reported by the listener
             if page.evaluate("document.documentElement.lang") != lang:
                 problems.append(f"{path}: not in {lang}")
             sideways = page.evaluate(SIDEWAYS)
@@ -194,6 +221,10 @@ def test_every_page_reads_whole_words_fits_and_is_accessible(app, live_server, b
                 problems.append(f"{path}: scrolls sideways by {sideways} px")
             for word in page.evaluate(BROKEN_WORDS):
                 problems.append(f"{path}: word broken across lines: {word}")
+            for heading in page.evaluate(SKIPPED_HEADINGS):
+                problems.append(f"{path}: heading level skipped before {heading}")
+            for landmark in page.evaluate(SHARED_LANDMARK_NAMES):
+                problems.append(f"{path}: two landmarks named {landmark!r}")
             titles.setdefault(page.title().split(TITLE_SEPARATOR)[0], set()).add(endpoint)
             if width == "phone" or lang == "en":  # axe-core on each page in each language
                 assert_accessible(page)
