@@ -145,3 +145,41 @@ def test_the_day_refreshes_itself_without_losing_typing(live_server, new_page, d
     page.locator("h1").click()
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     expect(page.locator("#desk-queue")).to_contain_text("Newcomer", timeout=5_000)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_desk_reaches_call_next_in_a_few_keys_and_the_day_starts_in_the_first_screen(live_server, new_page, demo, lang):
+    """Issue 11: "Call next" took 49 presses of Tab, and on a phone the filters and the menu pushed
+    the day below the first screen."""
+    text = TEXT[lang]
+    user = demo(lang)
+    page = new_page("phone", text["locale"])
+    log_in(page, live_server, user.email, text)
+
+    agenda = page.locator("#agenda-title")
+    assert agenda.bounding_box()["y"] < page.viewport_size["height"], "the agenda starts below the first screen"
+    assert not page.locator("details.desk-filters-box").evaluate("details => details.open")
+
+    presses = 0
+    page.locator("body").focus()
+    while presses < 8:
+        page.keyboard.press("Tab")
+        presses += 1
+        if page.evaluate("document.activeElement.getAttribute('href')") == "#desk-queue":
+            page.keyboard.press("Enter")
+            break
+    else:
+        pytest.fail("no skip link to the walk-in queue among the first keys")
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        presses += 1
+        if page.evaluate("document.activeElement.textContent.trim()") == text["call_next"]:
+            break
+    else:
+        pytest.fail("Call next is not within three keys of the queue")
+    assert presses <= 6, presses
+
+    # A filter in use keeps the filters open, and says so.
+    page.goto(f"{live_server}/desk/?place=1")
+    assert page.locator("details.desk-filters-box").evaluate("details => details.open")
+    assert_accessible(page)
