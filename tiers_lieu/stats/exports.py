@@ -92,8 +92,13 @@ def csv_lines(rows):
     for row in rows:
         line.value = ""
         writer.writerow(["" if value is None else (str(value).replace(".", ",") if comma and isinstance(value, float)
+                                                   else value.strftime("%H:%M") if type(value) is time
                                                    else value) for value in map(spreadsheet_cell, row)])
         yield line.value
+
+
+DATE_FORMAT = "dd/mm/yyyy"
+TIME_FORMAT = "hh:mm"
 
 
 def xlsx_append(sheet, row):
@@ -108,7 +113,11 @@ def xlsx_append(sheet, row):
     values = []
     for value in row:
         value = spreadsheet_cell(value)
-        if isinstance(value, str):
+        if isinstance(value, (date, time)):  # a date or time cell that a spreadsheet can sort and count
+            cell = WriteOnlyCell(sheet, value)
+            cell.number_format = TIME_FORMAT if isinstance(value, time) else DATE_FORMAT
+            value = cell
+        elif isinstance(value, str):
             if ILLEGAL_CHARACTERS_RE.search(value):
                 value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
             if value.startswith("=") or value in ERROR_CODES:
@@ -147,7 +156,7 @@ def figures_xlsx(figures, describe, centre_name):
     workbook.remove(workbook.active)
     used = set()
     for section in figures.sections:
-        name = _sheet_name(str(section.title), used)
+        name = _sheet_name(str(section.sheet_name or section.title), used)
         sheet = workbook.create_sheet(name)
         xlsx_append(sheet, [centre_name])
         xlsx_append(sheet, [describe])
@@ -164,9 +173,17 @@ def figures_xlsx(figures, describe, centre_name):
     return buffer.getvalue()
 
 
+SHEET_NAME_LENGTH = 31  # Excel's limit
+
+
 def _sheet_name(title, used):
-    """Excel's sheet names: at most 31 characters, none of []:*?/\\, unique."""
-    name = "".join(char for char in title if char not in "[]:*?/\\")[:31] or "Sheet"
+    """Excel's sheet names: at most 31 characters, none of []:*?/\\, unique. Every section's name
+    fits in both languages (tests/test_exports_types.py); were one to grow, it is cut at a word."""
+    name = "".join(char for char in title if char not in "[]:*?/\\")
+    if len(name) > SHEET_NAME_LENGTH:
+        name = name[:SHEET_NAME_LENGTH + 1].rsplit(" ", 1)[0].rstrip(" ,;") if " " in name else name
+        name = name[:SHEET_NAME_LENGTH]
+    name = name or "Sheet"
     candidate, n = name, 2
     while candidate in used:
         candidate = f"{name[:28]} {n}"
@@ -233,7 +250,7 @@ def session_rows(session, filters, secret_key):
             named = attendees.get(row.id, [])[:row.participant_count]
             access = booked if row.slot_id is not None or any(b for _, b in named) else walk_in
             common = [
-                row.day.isoformat(), row.start_time.strftime("%H:%M") if row.start_time else "",
+                row.day, row.start_time.replace(second=0, microsecond=0) if row.start_time else None,
                 SessionKind.label_of(row.kind), row.duration_minutes, row.participant_count, access,
                 Channel.label_of(row.channel), Equipment.label_of(row.equipment) if row.equipment else "",
                 _yes_no(row.equipment_own), " | ".join(topics.get(row.id, [])),
@@ -260,7 +277,7 @@ def sessions_csv(session, filters, secret_key):
 def sessions_xlsx(session, filters, secret_key, chunk_size=64 * 1024):
     """Write the raw sessions with openpyxl's write-only mode to a temporary file, then yield its bytes."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(_l("Help sessions"))[:31])
+    sheet = workbook.create_sheet(_sheet_name(str(_l("Help sessions")), set()))
     for row in session_rows(session, filters, secret_key):
         xlsx_append(sheet, row)
     handle, path = tempfile.mkstemp(prefix="tiers-lieu-sessions-", suffix=".xlsx")

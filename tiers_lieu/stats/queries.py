@@ -117,6 +117,8 @@ class Section:
     key: str
     title: str
     tables: list = field(default_factory=list)
+    # The XLSX sheet's name when the title is longer than Excel's 31 characters in a language.
+    sheet_name: str = None
 
 
 @dataclass
@@ -753,7 +755,8 @@ def figures(session, filters, tz):
                         for code, label, _, _ in DURATION_BUCKETS]
                        + [(_l("Total"), totals["sessions"], totals["minutes"])], chart="bar")
     sections.append(Section("desk", _l("Walk-ins, waiting and time spent"),
-                            [access_table, tickets_table, wait_table, time_table]))
+                            [access_table, tickets_table, wait_table, time_table],
+                            sheet_name=_l("Walk-ins, waiting, time")))
 
     topic_counts = groups["topic"]
     topics_table = Table("topics", _l("By topic"), [_l("Topic"), sessions_col, count_col],

@@ -115,7 +115,8 @@ def sessions_xlsx():
     return _download(stream_with_context(chunks), XLSX, file_name(asked, "xlsx", "accompagnements"))
 
 
-def _download(body, mimetype, name):
-    response = Response(body, mimetype=mimetype)
+def _download(body, content_type, name):
+    # `content_type`, not `mimetype`: Werkzeug adds a charset to a text mimetype, which already has one.
+    response = Response(body, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
