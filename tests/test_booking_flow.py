@@ -228,6 +228,27 @@ def test_phone_numbers_are_normalised(client, topic, phone, stored):
     assert bookings()[0].phone == stored
 
 
+@pytest.mark.parametrize("landline", ["04 75 00 00 00", "09 75 12 34 56", "+44 20 7946 0958"])
+def test_a_landline_alone_is_refused_and_says_why(client, topic, landline):
+    """Issue 11: confirmations and reminders go by SMS when there is no e-mail."""
+    slot = make_slots(topic)[0]
+    response = book(client, slot, phone=landline, first_name="Fatou", note="Mon dossier")
+    assert response.status_code == 200
+    assert "Ce numéro est un fixe : nos confirmations et rappels sont envoyés par SMS" in response.page
+    assert 'value="Fatou"' in response.page and "Mon dossier" in response.page
+    assert bookings() == [] and seats(slot) == 0
+    english = submit(client, f"/book/slot/{slot.id}?lang=en", booking_form(phone=landline),
+                     form_url=f"/book/slot/{slot.id}?topic=demarches&lang=en").page
+    assert "This is a landline number" in english
+
+
+def test_a_landline_with_an_e_mail_is_kept_and_messages_go_by_e_mail(client, topic):
+    slot = make_slots(topic)[0]
+    booked_token(book(client, slot, phone="04 75 00 00 00", email="fatou@example.org"))
+    assert bookings()[0].phone == "+33475000000"
+    assert [message.channel for message in outbox()] == ["email"]
+
+
 NASTY = ["", " ", "a" * 5000, "<script>alert(1)</script>", "'; DROP TABLE booking; --", "\u202e\u0000x",
          "😀" * 50, "Ünïcödé", "%00", "{{ 7*7 }}"]
 

@@ -6,7 +6,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.forms import BaseForm
 from ..i18n import LANGUAGE_NAMES
-from .contact import normalise_email, normalise_phone
+from .contact import normalise_email, normalise_phone, receives_text_messages
 
 NOTE_MAX = 280
 NOTE_WARNING = _l("Do not write health information, passwords or identity numbers here.")
@@ -39,9 +39,18 @@ class ContactMixin:
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
-        if not (self.phone.data or "").strip() and not (self.email.data or "").strip():
+        has_email = bool((self.email.data or "").strip())
+        if not (self.phone.data or "").strip() and not has_email:
             # On the e-mail field: "Optional" validators stop a field's own checks when it is empty.
             self.email.errors.append(_l("Give a phone number or an e-mail address, so that we can reach you."))
+            valid = False
+        elif self.phone.e164 and not has_email and not receives_text_messages(self.phone.e164):
+            # Messages go by e-mail when there is one (booking/messages.py), else by SMS: a landline
+            # alone would leave the person without their code and reminder. With an e-mail, the
+            # number is kept for the centre to call.
+            self.phone.errors.append(_l(
+                "This is a landline number: our confirmations and reminders are text messages, which "
+                "a landline cannot receive. Give a mobile number, or add an e-mail address."))
             valid = False
         return valid
 
