@@ -37,6 +37,29 @@ def test_search_ignores_accents_case_spaces_hyphens_and_phone_formats(app, make_
     assert service.search(db.session, "nobody") == []
 
 
+@pytest.mark.parametrize("text", ["5678", "56 78", "56.78", "56-78", "4 56 78", "345678", "(34) 56 78"])
+def test_the_last_four_or_more_digits_find_a_resident_however_written(app, make_user, text):
+    """Issue 11: a partial number found nobody."""
+    staff = make_user()
+    helene = service.create(db.session, {"first_name": "Hélène", "phone": "+33612345678"}, staff)
+    service.create(db.session, {"first_name": "Karim", "phone": "+33699887766"}, staff)
+    service.create(db.session, {"first_name": "Zoé", "phone": "+33656781234"}, staff)  # 5678 in the middle
+    assert [r.id for r in service.search(db.session, text)] == [helene.id], text
+
+
+def test_fewer_than_four_digits_do_not_search_by_phone(app, make_user):
+    staff = make_user()
+    service.create(db.session, {"first_name": "Hélène", "phone": "+33612345678"}, staff)
+    for text in ("678", "78", "7 8"):
+        assert service.search(db.session, text) == [], text
+
+
+def test_partial_phone_search_from_the_page(client, login_as):
+    staff = login_as()
+    service.create(db.session, {"first_name": "Hélène", "phone": "+33612345678"}, staff)
+    assert "Hélène" in client.get("/desk/residents/?q=56+78").page
+
+
 def test_pages_need_a_staff_login(client):
     for url in ("/desk/residents/", "/desk/residents/1", "/desk/book"):
         response = client.get(url)

@@ -18,7 +18,10 @@ from ..database import utcnow
 from .models import Attendee, Autonomy, HelpSession, Resident, search_key
 
 SEARCH_LIMIT = 30
-PHONE_LIKE = re.compile(r"^[\d\s.+()/-]{6,}$")
+# Digits written any way ("06 12 34 56 78", "+33 6…", "56.78"): a phone number or its end.
+PHONE_LIKE = re.compile(r"^[\d\s.+()/-]+$")
+# The fewest last digits that search by phone: fewer would match too many people.
+PHONE_END_DIGITS = 4
 CONTACT_FIELDS = ("first_name", "last_name", "phone", "email", "neighbourhood", "language", "birth_year",
                   "age_bracket")
 
@@ -32,12 +35,14 @@ def search(session, text, limit=SEARCH_LIMIT):
     conditions = []
     if PHONE_LIKE.match(text):
         phone = normalise_phone(text)
+        digits = "".join(ch for ch in text if ch.isdigit())
         if phone:
             conditions.append(Resident.phone == phone)
-        digits = "".join(ch for ch in text if ch.isdigit())
-        if len(digits) >= 6 and not phone:
-            # Part of a number: its last digits, as people often read them out.
-            conditions.append(Resident.phone.like(f"%{digits.lstrip('0')}"))
+        elif len(digits) >= PHONE_END_DIGITS:
+            # The end of a number, as people read it out ("… 56 78"): stored numbers are E.164, so
+            # a national number's leading 0 is not part of their end.
+            end = digits[1:] if digits.startswith("0") and len(digits) >= 9 else digits
+            conditions.append(Resident.phone.like(f"%{end}"))
     elif "@" in text:
         conditions.append(Resident.email == normalise_email(text))
     else:
