@@ -10,6 +10,7 @@ from tiers_lieu.audit import AuditEvent
 from tiers_lieu.booking.models import Booking, BookingStatus
 from tiers_lieu.database import utcnow
 from tiers_lieu.desk.lists import ensure_default_lists
+from tiers_lieu.desk.sessions import ADMIN_TOPIC_SLUGS
 from tiers_lieu.desk.models import Attendee, HelpSession, Need, QueueTicket, Resident, TicketStatus
 from tiers_lieu.extensions import db
 
@@ -72,6 +73,18 @@ def test_a_booking_prefills_the_form_and_saving_marks_it_seen(client, login_as, 
     assert [n.id for n in logged.needs] == [need.id]
     attendee = db.session.execute(db.select(Attendee)).scalar_one()
     assert attendee.booking_id == today_booking.id and attendee.resident_id is None
+
+
+def test_a_booking_for_an_administrative_procedure_asks_for_its_domain(client, login_as, today_booking):
+    """Issue 11: the form opened from such a booking said "not an administrative procedure"."""
+    login_as()
+    assert today_booking.topic.slug in ADMIN_TOPIC_SLUGS
+    page = client.get(f"/desk/sessions/new?booking={today_booking.id}").page
+    topic_box = re.search(rf'<input[^>]*name="topics"[^>]*value="{today_booking.topic_id}"[^>]*>', page).group(0)
+    assert "checked" in topic_box and "data-admin" in topic_box  # the domain's list shows (session-form.js)
+    domain = re.search(r'<select[^>]*name="admin_domain".*?</select>', page, re.S).group(0)
+    assert re.search(r'<option selected value="">Choisissez le domaine</option>', domain)
+    assert "Pas une démarche administrative" not in page
 
 
 def test_a_second_click_does_not_log_the_session_twice(client, login_as, today_booking):

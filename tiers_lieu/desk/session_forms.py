@@ -59,7 +59,9 @@ class SessionForm(BaseForm):
     equipment_own = RadioField(_l("Whose equipment"), choices=own_choices, default="no")
     topics = MultiCheckboxField(_l("Topics"), coerce=int)
     admin_domain = SelectField(_l("Domain of the administrative procedure"),
-                               choices=optional_choices(AdminDomain, _l("Not an administrative procedure")),
+                               # The list shows when an administrative topic is ticked (session-form.js):
+                               # its empty choice asks, rather than saying "not an administrative procedure".
+                               choices=optional_choices(AdminDomain, _l("Choose the domain")),
                                default="")
     procedure_name = StringField(_l("Which procedure (optional)"), validators=[Optional(), Length(max=120)])
     assistance = RadioField(_l("Done with or for the person"), choices=Assistance.choices,
