@@ -204,6 +204,39 @@ def test_a_call_back_booked_on_the_phone_is_handled(client, login_as):
     assert callback.handled_at is not None and callback.handled_by_id == staff.id
 
 
+def test_a_call_back_is_booked_from_the_call_back_requests_page(client, login_as):
+    """Issue 11: the page told staff to book a time but offered only "mark as handled"."""
+    import re
+
+    staff = login_as()
+    topic = make_topic()
+    slot = make_slots(topic, days_ahead=3)[0]
+    callback = CallbackRequest(topic_id=topic.id, first_name="Monique", phone="+33622334455", language="fr")
+    other = CallbackRequest(topic_id=topic.id, first_name="Rachid", phone="+33633445566", language="fr")
+    db.session.add_all([callback, other])
+    db.session.commit()
+
+    listing = client.get("/desk/callbacks").page
+    book_url = re.search(rf'href="(/desk/book\?callback={callback.id}[^"]*)"', listing).group(1).replace("&amp;", "&")
+    form = client.get(book_url).page
+    assert 'value="Monique"' in form and f'value="{slot.id}"' in form
+    assert 'href="/desk/callbacks"' in form  # the way back leads where the facilitator came from
+    response = submit(client, book_url, {
+        "slot": str(slot.id), "first_name": "Monique", "phone": "06 22 33 44 55", "email": "", "note": "",
+        "language": "fr", "request_key": "d" * 20})
+    assert response.status_code == 302
+    done = client.get(response.headers["Location"]).page
+    assert "Retour aux demandes de rappel" in done and 'href="/desk/callbacks"' in done
+
+    db.session.expire_all()
+    assert db.session.get(CallbackRequest, callback.id).handled_by_id == staff.id
+    assert db.session.get(CallbackRequest, other.id).handled_at is None
+    booking = db.session.execute(db.select(Booking)).scalar_one()
+    assert (booking.slot_id, booking.first_name, booking.booked_by_id) == (slot.id, "Monique", staff.id)
+    listing = client.get("/desk/callbacks").page
+    assert "Monique" not in listing and "Rachid" in listing
+
+
 @pytest.fixture
 def server(app, backend, database_urls):
     env = {**os.environ, "DATABASE_URL": database_urls[backend], "SECRET_KEY": "race-test-secret",

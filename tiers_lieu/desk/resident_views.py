@@ -215,7 +215,9 @@ def book_for():
                     audit.record("callback.handled", callback, booking_id=booking.id)
             audit.record("booking.booked_for", booking, resident_id=person.id if person else None)
             db.session.commit()
-            return redirect(url_for("desk.booked_for", booking_id=booking.id))
+            # From the call-back requests' page, the done page leads back there.
+            back = "callbacks" if request.args.get("back") == "callbacks" else None
+            return redirect(url_for("desk.booked_for", booking_id=booking.id, back=back))
     if not form.request_key.data:
         form.request_key.data = new_request_key()
     return render_template(
