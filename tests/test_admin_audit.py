@@ -65,8 +65,8 @@ def test_the_log_speaks_words_not_codes(client, events):
     for code in ("booking.", "callbackrequest", "False", "None", "resident_id", "late:", "#", "coordinator"):
         assert code not in french, code
     assert "Arrivée en retard : non" in french and "Habitant·e : —" in french
-    assert "Demande de rappel n° 72" in french and "Rendez-vous : Rendez-vous n° 73" in french
-    assert f'<a href="/admin/users/{colleague.id}">Compte du personnel n° {colleague.id}</a>' in french
+    assert "Demande de rappel n°\u00a072" in french and "Rendez-vous : Rendez-vous n°\u00a073" in french
+    assert f'<a href="/admin/users/{colleague.id}">Compte du personnel n°\u00a0{colleague.id}</a>' in french
     assert "Rôle : Coordinateur·rice" in french
     filters = client.get("/admin/audit").page.split("<tbody>")[0]
     assert "Demandes de rappel" in filters and ">callbackrequest<" not in filters
