@@ -56,7 +56,7 @@ def in_process(env):
 
     from config import Config
     from tiers_lieu import create_app
-    from tiers_lieu.booking.cli import centre_timezone
+    from tiers_lieu.core.centre import centre_timezone
     from tiers_lieu.extensions import db
     from tiers_lieu.stats import exports, queries
 

@@ -3,7 +3,7 @@ import pytest
 
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.admin.forms import contrast_with_white
-from tiers_lieu.admin.models import Centre
+from tiers_lieu.core.centre import Centre
 from tiers_lieu.audit import AuditEvent
 from tiers_lieu.booking.models import Location, Procedure, Topic
 from tiers_lieu.desk.models import Need, ReferralTarget

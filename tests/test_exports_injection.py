@@ -14,8 +14,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
 from tiers_lieu.accounts.models import Role
-from tiers_lieu.admin.models import Centre
-from tiers_lieu.booking.cli import centre_timezone
+from tiers_lieu.core.centre import Centre
+from tiers_lieu.core.centre import centre_timezone
 from tiers_lieu.desk.models import Need, ReferralKind, ReferralTarget
 from tiers_lieu.desk.sessions import Origin, SessionData, log_session
 from tiers_lieu.extensions import db

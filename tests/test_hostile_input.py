@@ -39,7 +39,8 @@ from tiers_lieu.accounts import access
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.accounts.service import find_by_email
 from tiers_lieu.audit import AuditEvent
-from tiers_lieu.booking.cli import centre_timezone, generate_for_horizon
+from tiers_lieu.core.centre import centre_timezone
+from tiers_lieu.booking.cli import generate_for_horizon
 from tiers_lieu.booking.codes import token_for
 from tiers_lieu.booking.models import (SEAT_HOLDING_STATUSES, Booking, BookingStatus, CallbackRequest, Closure,
                                        Location, OpeningRule, Procedure, Slot, Topic)

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from .accounts.models import Role, User
 from .accounts.service import create_user, find_by_email
-from .admin.models import Centre
+from .core.centre import Centre
 from .booking.demo import demo_booking, demo_bookings
 from .desk.demo import demo_today
 from .desk.lists import ensure_default_lists
@@ -47,7 +47,7 @@ def demo_lists():
 
 
 def demo_activity():
-    from .booking.cli import centre_timezone
+    from .core.centre import centre_timezone
     from .stats.history import six_months_of_activity
 
     six_months_of_activity(db.session, centre_timezone())

@@ -1,6 +1,6 @@
 """Import every domain's models so that SQLAlchemy and Alembic know the whole schema."""
 from .accounts.models import StaffSession, User  # noqa: F401
-from .admin.models import Centre  # noqa: F401
+from .core.centre import Centre  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
 from .booking.models import (Booking, BookingRules, CallbackRequest, Closure, Location,  # noqa: F401
                              OpeningRule, Procedure, Slot, Topic)

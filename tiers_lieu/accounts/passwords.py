@@ -74,7 +74,7 @@ def password_problem(password, *personal):
         )
     if len(password) > MAX_LENGTH:
         return _("Use at most %(count)d characters.", count=MAX_LENGTH)
-    from ..admin.models import current_centre
+    from ..core.centre import current_centre
 
     words = [word for value in (*personal, current_centre().name) if value for word in _words(value)]
     dictionary = FRENCH_COMMON + words

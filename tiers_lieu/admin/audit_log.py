@@ -6,8 +6,8 @@ from sqlalchemy import false, func, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
-from ..audit import ACTIONS, TARGET_KINDS, AuditEvent, action_label, detail_lines, target_label
-from ..booking.cli import centre_timezone
+from ..audit import TARGET_KINDS, AuditEvent, action_label, detail_lines, target_label
+from ..core.centre import centre_timezone
 from ..core.links import url_with_query
 from ..extensions import db
 from .forms import AuditFilterForm

@@ -1,5 +1,4 @@
 """Everyone's opening hours and absences, for coordinators: /admin/hours."""
-from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -7,7 +6,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..booking.cli import centre_timezone
+from ..core.centre import centre_today
 from ..booking.contact import display_phone
 from ..booking.models import Closure, OpeningRule
 from ..extensions import db
@@ -25,7 +24,7 @@ def say_cancelled(cancelled):
 
 
 def upcoming_absences(facilitator_id=None):
-    today = datetime.now(centre_timezone()).date()
+    today = centre_today()
     query = (select(Closure).where(Closure.facilitator_id.is_not(None), Closure.end_date >= today)
              .options(selectinload(Closure.facilitator)).order_by(Closure.start_date, Closure.id))
     if facilitator_id is not None:

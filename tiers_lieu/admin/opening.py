@@ -15,7 +15,8 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..accounts.models import User
 from ..booking import reservations
-from ..booking.cli import centre_timezone, generate_for_horizon
+from ..core.centre import centre_timezone
+from ..booking.cli import generate_for_horizon
 from ..booking.models import Booking, Closure, Location, OpeningRule, Slot, Topic
 from ..core.inputs import EARLIEST_DATE, LATEST_DATE
 from ..database import utcnow

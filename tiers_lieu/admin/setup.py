@@ -14,7 +14,7 @@ from ..booking.models import Location, Procedure, Topic
 from ..desk.models import Need, ReferralKind, ReferralTarget
 from ..extensions import db
 from .forms import CentreForm, LocationForm, NeedForm, ProcedureForm, ReferralTargetForm, TopicForm
-from .models import Centre
+from ..core.centre import Centre
 from .views import bp
 
 
@@ -262,7 +262,7 @@ def centre():
 
 
 def current_details():
-    from .models import current_centre
+    from ..core.centre import current_centre
 
     details = current_centre()
     return {"name": details.name, "address": details.address, "phone": details.phone, "email": details.email}

@@ -1,4 +1,3 @@
-from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,7 +11,8 @@ from ..accounts import service
 from ..accounts.forms import EditStaffForm, NewStaffForm, ResetPasswordForm
 from ..accounts.models import User
 from ..booking.availability import DEFAULT_RULES
-from ..booking.cli import centre_timezone, generate_for_horizon
+from ..core.centre import centre_today
+from ..booking.cli import generate_for_horizon
 from ..booking.forms import BookingRulesForm, ClosureForm
 from ..booking.models import BookingRules, Closure, Location
 from ..booking.service import add_public_holidays
@@ -152,7 +152,7 @@ def closures():
         audit.record("settings.closure_add", closure)
         resync_slots(_("The closure is saved; its free slots are no longer offered."))
         return redirect(url_for("admin.closures"))
-    today = datetime.now(centre_timezone()).date()
+    today = centre_today()
     upcoming = db.session.execute(
         # Facilitators' absences are listed with the opening hours.
         db.select(Closure).where(Closure.end_date >= today, Closure.facilitator_id.is_(None))

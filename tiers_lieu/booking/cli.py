@@ -1,10 +1,9 @@
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
+from ..core.centre import centre_timezone
 from ..extensions import db
 from ..notify.cli import notify
 from .availability import booking_rules
@@ -12,10 +11,6 @@ from .reminders import queue_reminders
 from .service import add_public_holidays, horizon, sync_slots
 
 slots = AppGroup("slots", help="Bookable slots, generated from the opening hours.")
-
-
-def centre_timezone():
-    return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 def horizon_weeks():

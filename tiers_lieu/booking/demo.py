@@ -1,5 +1,5 @@
 """Demo topics, places and a week of opening hours, with their slots (see tiers_lieu/demo.py)."""
-from datetime import datetime, time
+from datetime import time
 
 from sqlalchemy import select
 
@@ -8,7 +8,8 @@ from ..database import utcnow
 from ..extensions import db
 from . import reservations
 from .availability import Window, booking_rules, free_slots
-from .cli import centre_timezone, generate_for_horizon
+from ..core.centre import centre_today
+from .cli import generate_for_horizon
 from .contact import normalise_phone
 from .models import Booking, Location, OpeningRule, Procedure, Topic
 from .reservations import Contact
@@ -172,7 +173,7 @@ def demo_rules(topics, locations, today):
 
 def demo_booking():
     """Add the demo topics, places, opening hours and public holidays, then generate the slots."""
-    today = datetime.now(centre_timezone()).date()
+    today = centre_today()
     topics = demo_topics()
     locations = {
         name: first_or_add(Location, {"name": name}, position=position)

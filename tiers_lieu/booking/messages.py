@@ -10,7 +10,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, format_datetime
 from flask_babel import lazy_gettext as _l
 
-from ..admin.models import current_centre
+from ..core.centre import current_centre
 from ..core.links import public_link
 from ..notify.service import queue_email, queue_sms
 from .codes import format_code, token_for

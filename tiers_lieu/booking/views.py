@@ -7,7 +7,7 @@ from flask import (Blueprint, abort, current_app, flash, make_response, redirect
                    request, url_for)
 from flask_babel import get_locale, gettext as _
 
-from ..admin.models import current_centre
+from ..core.centre import current_centre
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
 from ..core.inputs import date_from, id_from
 from ..database import utcnow

@@ -25,7 +25,7 @@ def healthz():
 @bp.route("/.well-known/security.txt")
 def security_txt():
     """Where to report a vulnerability (RFC 9116): the configured contact, else the centre's."""
-    from ..admin.models import current_centre
+    from .centre import current_centre
 
     contact = current_app.config["SECURITY_CONTACT"] or f"mailto:{current_centre().email}"
     # The file must say when to stop trusting it; written afresh on each request, it never lapses
@@ -44,6 +44,6 @@ def security_txt():
 
 @bp.app_context_processor
 def inject_centre():
-    from ..admin.models import current_centre
+    from .centre import current_centre
 
     return {"current_centre": current_centre}

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..accounts.service import find_by_email
 from ..booking import reservations
-from ..booking.cli import centre_timezone
+from ..core.centre import centre_timezone
 from ..booking.codes import hash_token, new_request_key, token_for
 from ..booking.contact import normalise_phone
 from ..booking.models import Booking, BookingStatus, Location, Slot, Topic

@@ -3,14 +3,13 @@
 Public pages (no staff session) meant for devices anyone touches: they show ticket numbers, times
 and places, never a name, a phone number, an e-mail address or a note.
 """
-from datetime import datetime
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..booking.availability import booking_rules
-from ..booking.cli import centre_timezone
+from ..core.centre import centre_timezone, centre_today
 from ..booking.codes import normalise_code
 from ..booking.models import Booking, BookingStatus, Topic
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
@@ -25,10 +24,6 @@ bp = Blueprint("lobby", __name__)
 # Seconds of quiet before the kiosk goes back to its start page, and between two screen updates.
 KIOSK_IDLE_SECONDS = 45
 DISPLAY_REFRESH_SECONDS = 5
-
-
-def today_local():
-    return datetime.now(centre_timezone()).date()
 
 
 def active_topics():
@@ -59,7 +54,7 @@ def kiosk_ticket():
                           status=404)
     if not form.validate_on_submit():
         return kiosk_page(ticket_form=form, error=_("Something went wrong. Press your topic again."), status=400)
-    ticket = queue.issue(db.session, day=today_local(), topic_id=topic.id, first_name=form.first_name.data,
+    ticket = queue.issue(db.session, day=centre_today(), topic_id=topic.id, first_name=form.first_name.data,
                          source=TicketSource.KIOSK)
     return render_template("lobby/ticket.html", label=ticket.label, topic=topic, idle_seconds=KIOSK_IDLE_SECONDS,
                            waiting_before=queue.waiting_count(db.session, ticket.day) - 1)
@@ -107,7 +102,7 @@ def kiosk_appointment():
 
 
 def display_data():
-    day = today_local()
+    day = centre_today()
     calls = queue.recent_calls(db.session, day)
     return {
         "calls": [{"ticket": ticket_label(number), "desk": desk or ""} for number, desk, _called in calls],

@@ -3,7 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..booking.cli import centre_timezone
+from ..core.centre import centre_timezone
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
 from ..core.inputs import id_from
 from ..extensions import db

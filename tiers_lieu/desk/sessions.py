@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..audit import AuditEvent
-from ..booking.cli import centre_timezone
+from ..core.centre import centre_timezone
 from ..booking.models import Booking, BookingStatus, Slot, Topic, current_language
 from ..database import utcnow
 from ..settings_cache import forget_when_flushed, remember

@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Optional
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..accounts.models import User
 from ..booking.availability import booking_rules
-from ..booking.cli import centre_timezone
+from ..core.centre import centre_timezone, centre_today
 from ..booking.contact import display_phone
 from ..booking.forms import moment_choices
 from ..booking.models import BookingStatus, CallbackRequest, Location, Slot, Topic
@@ -93,17 +93,13 @@ class DayView:
         return {key: value for key, value in values.items() if value}
 
 
-def today_local():
-    return datetime.now(centre_timezone()).date()
-
-
 def day_from_request(source=None, quiet=False):
     """Read ?day=, ?facilitator=, ?place= (or the same hidden fields of a form).
 
     A date that cannot be read means today, with a message unless `quiet` (the refreshed parts).
     """
     source = source if source is not None else request.args
-    today = today_local()
+    today = centre_today()
     day = today
     raw = source.get("day")
     if raw:
@@ -250,7 +246,7 @@ def ticket_new():
     if not form.validate_on_submit():
         flash(_("Choose what the visit is about to give a ticket."), "error")
         return redirect(back_to_day())
-    ticket = queue.issue(db.session, day=today_local(), topic_id=form.topic.data,
+    ticket = queue.issue(db.session, day=centre_today(), topic_id=form.topic.data,
                          first_name=form.first_name.data, source=TicketSource.DESK)
     flash(_("Ticket %(ticket)s given. The person waits to be called.", ticket=ticket.label), "success")
     return redirect(back_to_day())
@@ -264,7 +260,7 @@ def call_next():
                 "knows where to go."), "error")
         return redirect(back_to_day())
     session["desk_label"] = form.desk.data
-    ticket = queue.call_next(db.session, day=today_local(), user_id=current_user.id, desk=form.desk.data)
+    ticket = queue.call_next(db.session, day=centre_today(), user_id=current_user.id, desk=form.desk.data)
     if ticket is None:
         flash(_("Nobody is waiting at the moment."), "info")
     else:
@@ -281,11 +277,11 @@ def ticket_action(ticket_id, action):
     ticket = ticket_or_404(ticket_id)
     try:
         if action == "recall":
-            queue.recall(db.session, ticket, user_id=current_user.id, day=today_local(),
+            queue.recall(db.session, ticket, user_id=current_user.id, day=centre_today(),
                          desk=session.get("desk_label") or ticket.desk or "?")
             flash(_("%(ticket)s is called again.", ticket=ticket.label), "success")
         else:
-            queue.close(db.session, ticket, TicketStatus(action), day=today_local())
+            queue.close(db.session, ticket, TicketStatus(action), day=centre_today())
             flash(_("%(ticket)s: %(status)s.", ticket=ticket.label, status=ticket.status_enum.label), "success")
     except queue.QueueRefused as refusal:
         flash(QUEUE_REFUSALS[refusal.reason], "error")

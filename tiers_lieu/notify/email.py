@@ -5,7 +5,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from ..admin.models import current_centre
+from ..core.centre import current_centre
 from .service import DeliveryError
 
 

@@ -5,7 +5,7 @@ import time
 import click
 from flask import current_app
 
-from ..booking.cli import centre_timezone
+from ..core.centre import centre_timezone
 from ..demo import seed
 from ..extensions import db
 from .history import bench_history

@@ -1,5 +1,4 @@
 """Usage statistics and exports for coordinators; facilitators see the same pages for their own sessions."""
-from datetime import datetime
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
                    stream_with_context)
@@ -7,8 +6,8 @@ from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..admin.models import current_centre
-from ..booking.cli import centre_timezone
+from ..core.centre import current_centre
+from ..core.centre import centre_timezone, centre_today
 from ..core.links import url_with_query
 from ..extensions import db
 from . import exports, period, queries
@@ -31,7 +30,7 @@ def read_request():
     args = request.args.to_dict()
     if not current_user.is_coordinator:
         args["facilitator"] = str(current_user.id)
-    today = datetime.now(centre_timezone()).date()
+    today = centre_today()
     asked = period.parse(args, today, {t for t, _ in topics}, {u for u, _ in staff}, {p for p, _ in places})
     return asked, {"topics": topics, "staff": staff, "places": places}
 

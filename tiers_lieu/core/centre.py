@@ -1,4 +1,11 @@
+"""The centre itself: its identity, its time zone and what day it is there.
+
+Every domain imports this module; it imports none of them, so it sits at the bottom of the
+import graph (with `extensions`, `database` and `settings_cache`).
+"""
 from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import String
@@ -27,12 +34,16 @@ class CentreDetails:
     email: str
 
 
+def _configured_centre():
+    config = current_app.config
+    return CentreDetails(config["CENTRE_NAME"], config["CENTRE_ADDRESS"], config["CENTRE_PHONE"],
+                         config["CENTRE_EMAIL"])
+
+
 def _load_centre():
     row = db.session.execute(db.select(Centre).order_by(Centre.id).limit(1)).scalar()
     if row is None:
-        config = current_app.config
-        return CentreDetails(config["CENTRE_NAME"], config["CENTRE_ADDRESS"], config["CENTRE_PHONE"],
-                             config["CENTRE_EMAIL"])
+        return _configured_centre()
     return CentreDetails(row.name, row.address, row.phone, row.email)
 
 
@@ -43,9 +54,21 @@ def current_centre():
     except SQLAlchemyError:
         # The error page for a database outage still shows who to call.
         db.session.rollback()
-        config = current_app.config
-        return CentreDetails(config["CENTRE_NAME"], config["CENTRE_ADDRESS"], config["CENTRE_PHONE"],
-                             config["CENTRE_EMAIL"])
+        return _configured_centre()
 
 
 forget_when_flushed(Centre, "centre")
+
+
+def centre_timezone():
+    """The centre's time zone (TIMEZONE): opening hours, days and appointments are read in it."""
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def centre_now():
+    return datetime.now(centre_timezone())
+
+
+def centre_today() -> date:
+    """Today's date at the centre, whatever the server's own time zone."""
+    return centre_now().date()
