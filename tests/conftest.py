@@ -24,7 +24,7 @@ from config import TestConfig
 from tiers_lieu import create_app, settings_cache
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.accounts.service import create_user
-from tiers_lieu.booking.models import (SEAT_HOLDING_STATUSES, Booking, BookingStatus, Location,
+from tiers_lieu.booking.models import (HOLDS_SEAT, Booking, BookingStatus, Location,
                                        OpeningRule, Slot, Topic)
 from tiers_lieu.extensions import db, limiter
 
@@ -398,7 +398,7 @@ def make_booking(app, make_topic):
             "code": f"T{number:05d}", "token_hash": hashlib.sha256(str(number).encode()).hexdigest(),
             "first_name": "Awa", "phone": "+33612345678", **fields})
         db.session.add(booking)
-        if status in SEAT_HOLDING_STATUSES:
+        if status in HOLDS_SEAT:
             slot.seats_taken += 1
         db.session.commit()
         return booking

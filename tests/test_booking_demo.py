@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from tiers_lieu import ROOT
-from tiers_lieu.booking.models import (SEAT_HOLDING_STATUSES, Booking, Closure, Location, OpeningRule, Procedure,
+from tiers_lieu.booking.models import (HOLDS_SEAT, Booking, Closure, Location, OpeningRule, Procedure,
                                        Slot, Topic, slot_topic)
 from tiers_lieu.database import utcnow
 from tiers_lieu.extensions import db
@@ -32,7 +32,7 @@ def test_demo_brings_topics_places_hours_and_slots_once(runner):
     ).scalar_one()
     assert online == 7
     holding = db.session.execute(db.select(db.func.count(Booking.id)).where(
-        Booking.status.in_([status.value for status in SEAT_HOLDING_STATUSES]))).scalar_one()
+        Booking.status.in_(HOLDS_SEAT))).scalar_one()
     seats = db.session.execute(db.select(db.func.sum(Slot.seats_taken))).scalar_one()
     assert seats == holding
     workshop = db.session.execute(

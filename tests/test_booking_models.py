@@ -1,5 +1,5 @@
 """The booking schema: the migration matches the models, and the database guards the seats."""
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -10,7 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from config import TestConfig
 from tiers_lieu import create_app
-from tiers_lieu.booking.models import SEAT_HOLDING_STATUSES, BookingStatus, OpeningRule, Slot
+from tiers_lieu.booking.availability import booking_rules
+from tiers_lieu.booking.models import OpeningRule, Slot
+from tiers_lieu.desk import agenda
 from tiers_lieu.extensions import db
 
 BOOKING_TABLES = {"topic", "procedure", "location", "opening_rule", "opening_rule_topic",
@@ -93,9 +95,24 @@ def test_a_rule_ends_after_it_starts(make_rule):
     db.session.rollback()
 
 
-def test_seat_holding_statuses():
-    assert SEAT_HOLDING_STATUSES == {BookingStatus.BOOKED, BookingStatus.CHECKED_IN,
-                                     BookingStatus.SEEN}
+def test_a_slot_counts_exactly_the_bookings_that_hold_a_seat(make_slot, make_booking):
+    """The status groups agree with the seats that the desk's changes take and give back."""
+    slot = make_slot(capacity=4)
+    waiting, arrived, absent, leaving = (make_booking(slot, request_key=f"key-{number}") for number in range(4))
+    now = slot.starts_at + timedelta(minutes=5)
+    rules = booking_rules(db.session)
+    agenda.check_in(db.session, arrived, rules=rules, tz=timezone.utc, now=now)
+    agenda.mark_no_show(db.session, absent, tz=timezone.utc, now=now)
+    agenda.cancel_for_resident(db.session, leaving, reason="", rules=rules, now=now)
+    db.session.refresh(slot)
+    bookings = (waiting, arrived, absent, leaving)
+    assert [booking.holds_seat for booking in bookings] == [True, True, False, False]
+    assert slot.seats_taken == 2
+    assert [booking.is_expected for booking in bookings] == [True, True, False, False]
+    assert [booking.can_check_in for booking in bookings] == [True, False, True, False]
+    assert [booking.is_cancelled for booking in bookings] == [False, False, False, True]
+    assert [booking.can_cancel(now) for booking in bookings] == [True, True, False, False]
+    assert [booking.can_log_session for booking in bookings] == [False, True, False, False]
 
 
 def test_a_slot_keeps_its_instants_in_utc(make_slot):

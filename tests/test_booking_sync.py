@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tiers_lieu.booking.models import BookingStatus, Closure, Slot
-from tiers_lieu.booking.service import add_public_holidays, horizon, sync_slots
+from tiers_lieu.booking.opening import add_public_holidays
+from tiers_lieu.booking.slotsync import horizon, sync_slots
 from tiers_lieu.extensions import db
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -255,12 +256,12 @@ def test_no_slot_is_created_in_the_past(make_rule):
 
 
 def test_public_holidays_become_whole_centre_closures_once(app):
-    created = add_public_holidays(db.session, 2031)
+    created, _ = add_public_holidays(db.session, 2031)
     assert len(created) == 11
     assert (created[1].start_date, created[1].end_date, created[1].reason) == (
         date(2031, 4, 14), date(2031, 4, 14), "Lundi de Pâques")
     assert all(closure.location_id is None for closure in created)
-    assert add_public_holidays(db.session, 2031) == []
+    assert add_public_holidays(db.session, 2031)[0] == []
     assert db.session.execute(db.select(db.func.count(Closure.id))).scalar_one() == 11
 
 
@@ -272,7 +273,7 @@ def test_public_holidays_already_within_a_closure_are_not_added_again(make_locat
                 location_id=make_location().id),
     ])
     db.session.commit()
-    days = [closure.start_date for closure in add_public_holidays(db.session, 2031)]
+    days = [closure.start_date for closure in add_public_holidays(db.session, 2031)[0]]
     assert len(days) == 9
     assert date(2031, 11, 1) in days and date(2031, 7, 14) not in days
 

@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 import pytest
 
 from tiers_lieu.accounts.models import Role
-from tiers_lieu.booking.cli import generate_for_horizon
+from tiers_lieu.booking.opening import generate_for_horizon
 from tiers_lieu.booking.models import Booking, BookingStatus, Location, OpeningRule, Procedure, Slot, Topic
 from tiers_lieu.desk.lists import ensure_default_lists
 from tiers_lieu.extensions import db
@@ -40,7 +40,7 @@ def centre(app, make_user):
     db.session.add_all([topic, location, rule])
     db.session.commit()
     ensure_default_lists(db.session)
-    generate_for_horizon()
+    generate_for_horizon(db.session)
     db.session.commit()
     slot = db.session.execute(db.select(Slot).where(Slot.rule_id == rule.id).order_by(Slot.starts_at)).scalars().first()
     db.session.add(Booking(slot=slot, topic=topic, code="AB2CD3", token_hash="0" * 64, first_name="Awa",

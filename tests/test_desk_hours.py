@@ -5,7 +5,7 @@ import pytest
 
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.audit import AuditEvent
-from tiers_lieu.booking.cli import generate_for_horizon
+from tiers_lieu.booking.opening import generate_for_horizon
 from tiers_lieu.booking.models import BookingStatus, Closure, Location, OpeningRule, Slot, Topic
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage
@@ -53,7 +53,7 @@ def own_rule(user, topic, location, day):
                        location=location, topics=[topic], valid_from=datetime.now(PARIS).date(),
                        facilitator_id=user.id)
     db.session.add(rule)
-    generate_for_horizon()
+    generate_for_horizon(db.session)
     db.session.commit()
     return rule
 

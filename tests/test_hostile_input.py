@@ -40,9 +40,9 @@ from tiers_lieu.accounts.models import Role
 from tiers_lieu.accounts.service import find_by_email
 from tiers_lieu.audit import AuditEvent
 from tiers_lieu.core.centre import centre_timezone
-from tiers_lieu.booking.cli import generate_for_horizon
+from tiers_lieu.booking.opening import generate_for_horizon
 from tiers_lieu.booking.codes import token_for
-from tiers_lieu.booking.models import (SEAT_HOLDING_STATUSES, Booking, BookingStatus, CallbackRequest, Closure,
+from tiers_lieu.booking.models import (HOLDS_SEAT, Booking, BookingStatus, CallbackRequest, Closure,
                                        Location, OpeningRule, Procedure, Slot, Topic)
 from tiers_lieu.core.inputs import MAX_ID
 from tiers_lieu.desk import residents
@@ -283,7 +283,7 @@ def demo_world(make_user):
     absence = Closure(start_date=date.today() + timedelta(days=40), end_date=date.today() + timedelta(days=41),
                       reason="", facilitator_id=facilitator.id)
     db.session.add_all([help_session, callback, absence])
-    generate_for_horizon()  # the demo opens a few slots of today by hand: the hours decide from here on
+    generate_for_horizon(db.session)  # the demo opens a few slots of today by hand: the hours decide from here on
     db.session.commit()
     free_slot = db.session.execute(select(Slot).where(Slot.seats_taken == 0, Slot.starts_at > local_instant(1, 0))
                                    .order_by(Slot.starts_at)).scalars().first()
@@ -364,13 +364,13 @@ def check_database(before, after, what):
     """What holds after any request: seats, slots in line with the hours, the audit trail."""
     wrong_seats = db.session.execute(
         select(Slot.id).outerjoin(Booking, (Booking.slot_id == Slot.id) & Booking.status.in_(
-            [status.value for status in SEAT_HOLDING_STATUSES]))
+            HOLDS_SEAT))
         .group_by(Slot.id, Slot.seats_taken).having(func.count(Booking.id) != Slot.seats_taken)
     ).scalars().all()
     assert wrong_seats == [], f"seats taken do not match the bookings on slots {wrong_seats} after {what}"
     changed = {name for name in after if after[name] != before[name]}
     if changed & {"opening_rule", "opening_rule_topic", "closure", "booking_rules"}:
-        _, _, report = generate_for_horizon()
+        _, _, report = generate_for_horizon(db.session)
         db.session.rollback()
         assert (report.created, report.updated, report.removed) == (0, 0, 0), \
             f"the slots were not brought in line with the hours after {what}"

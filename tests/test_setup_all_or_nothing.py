@@ -7,7 +7,7 @@ from sqlalchemy import select, text
 
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.audit import AuditEvent
-from tiers_lieu.booking.cli import generate_for_horizon
+from tiers_lieu.booking.opening import generate_for_horizon
 from tiers_lieu.booking.models import Closure, OpeningRule
 from tiers_lieu.extensions import db
 
@@ -75,7 +75,7 @@ def week(client, coordinator, place, make_user):
 def absence_in_database(week, start, end):
     absence = Closure(start_date=start, end_date=end, reason="", facilitator_id=week["colleague"].id)
     db.session.add(absence)
-    generate_for_horizon()
+    generate_for_horizon(db.session)
     db.session.commit()
     return absence
 
@@ -109,7 +109,7 @@ def test_an_operation_whose_slots_cannot_follow_changes_nothing(client, week, fr
     week["closure"] = Closure(start_date=week["day"] + timedelta(days=14), end_date=week["day"] + timedelta(days=14),
                               reason="Été")
     db.session.add(week["closure"])
-    generate_for_horizon()
+    generate_for_horizon(db.session)
     db.session.commit()
     before = database_rows()
     frozen_slots()
@@ -129,7 +129,7 @@ def test_the_same_operations_apply_completely(client, week, operation):
     week["closure"] = Closure(start_date=week["day"] + timedelta(days=7), end_date=week["day"] + timedelta(days=7),
                               reason="Été")
     db.session.add(week["closure"])
-    generate_for_horizon()
+    generate_for_horizon(db.session)
     db.session.commit()
     events = db.session.execute(select(db.func.count(AuditEvent.id))).scalar_one()
 

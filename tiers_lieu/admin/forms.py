@@ -1,15 +1,14 @@
-"""Forms of the set-up pages: topics, procedures, places, lists, the centre, opening hours."""
+"""Forms of the set-up pages: topics, procedures, places, lists, the centre, the audit filters."""
 import re
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, RadioField, SelectField, StringField,
-                     TelField, TextAreaField, TimeField)
+                     TelField, TextAreaField)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..booking.contact import normalise_phone
-from ..booking.forms import MultiCheckboxField
 from ..core.forms import BaseForm
 from ..desk.models import ReferralKind
 
@@ -18,8 +17,6 @@ HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 # Topic colours mark cards and borders on a white page: WCAG 1.4.11 asks 3:1 for such marks.
 MIN_CONTRAST = 3.0
 
-WEEKDAY_NAMES = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
-                 _l("Saturday"), _l("Sunday")]
 
 
 def relative_luminance(colour):
@@ -107,68 +104,6 @@ class CentreForm(BaseForm):
     def validate_phone(self, field):
         if normalise_phone(field.data or "") is None:
             raise ValidationError(_l("This phone number does not look right. Write it as 04 75 12 34 56."))
-
-
-class OpeningRuleForm(BaseForm):
-    """One weekly opening: the coordinator chooses the facilitator, a facilitator is themselves."""
-
-    weekday = SelectField(_l("Day of the week"), coerce=int, validators=[InputRequired()],
-                          choices=lambda: list(enumerate(WEEKDAY_NAMES)))
-    start_time = TimeField(_l("Opens at"), validators=[InputRequired()])
-    end_time = TimeField(_l("Closes at"), validators=[InputRequired()])
-    slot_length = IntegerField(_l("Length of each slot, in minutes"),
-                               validators=[InputRequired(), NumberRange(min=5, max=480)])
-    capacity = IntegerField(_l("Seats per slot (1: individual help, more: a collective workshop)"),
-                            validators=[InputRequired(), NumberRange(min=1, max=50)], default=1)
-    workshop_title = StringField(_l("Title of the workshop"), validators=[Optional(), Length(max=160)])
-    topics = MultiCheckboxField(_l("Topics served"), coerce=int)
-    facilitator = SelectField(_l("Facilitator"), coerce=int, default=0)
-    location = SelectField(_l("Place"), coerce=int, validators=[InputRequired()])
-    valid_from = DateField(_l("From"), validators=[InputRequired()])
-    valid_until = DateField(_l("Until (included, optional)"), validators=[Optional()])
-
-    def validate_end_time(self, field):
-        start = self.start_time.data
-        if start is None or field.data is None:
-            return
-        if field.data <= start:
-            raise ValidationError(_l("The closing time must be after the opening time."))
-
-    def validate_slot_length(self, field):
-        start, end = self.start_time.data, self.end_time.data
-        if start is None or end is None or field.data is None or end <= start:
-            return
-        minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
-        if field.data > minutes:
-            raise ValidationError(_l("A slot cannot be longer than the opening (%(num)d minutes).", num=minutes))
-
-    def validate(self, extra_validators=None):
-        valid = super().validate(extra_validators)
-        # Here rather than inline: the field's Optional() validator stops its chain when it is empty.
-        if (self.capacity.data or 1) > 1 and not self.workshop_title.data:
-            self.workshop_title.errors = [*self.workshop_title.errors,
-                                          _l("A workshop with several seats needs a title.")]
-            valid = False
-        return valid
-
-    def validate_topics(self, field):
-        if not field.data:
-            raise ValidationError(_l("Choose at least one topic."))
-
-    def validate_valid_until(self, field):
-        if field.data and self.valid_from.data and field.data < self.valid_from.data:
-            raise ValidationError(_l("The last day cannot be before the first day."))
-
-
-class AbsenceForm(BaseForm):
-    facilitator = SelectField(_l("Facilitator"), coerce=int, default=0)
-    start_date = DateField(_l("First day"), validators=[InputRequired()])
-    end_date = DateField(_l("Last day (included)"), validators=[InputRequired()])
-    reason = StringField(_l("Reason (seen by staff only)"), validators=[Optional(), Length(max=160)])
-
-    def validate_end_date(self, field):
-        if self.start_date.data and field.data and field.data < self.start_date.data:
-            raise ValidationError(_l("The last day cannot be before the first day."))
 
 
 class AuditFilterForm(BaseForm):

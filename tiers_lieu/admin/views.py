@@ -3,7 +3,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from .. import audit
@@ -12,10 +11,9 @@ from ..accounts.forms import EditStaffForm, NewStaffForm, ResetPasswordForm
 from ..accounts.models import User
 from ..booking.availability import DEFAULT_RULES
 from ..core.centre import centre_today
-from ..booking.cli import generate_for_horizon
+from ..booking import opening
 from ..booking.forms import BookingRulesForm, ClosureForm
 from ..booking.models import BookingRules, Closure, Location
-from ..booking.service import add_public_holidays
 from ..core.inputs import EARLIEST_DATE, LATEST_DATE
 from ..extensions import db
 
@@ -117,7 +115,7 @@ def booking_rules_page():
             db.session.flush()
             audit.record("settings.booking_rules", rules, fields=changed)
         if "horizon_weeks" in changed:
-            resync_slots(_("The booking rules are saved."))
+            say_resynced(_("The booking rules are saved."), opening.resync(db.session))
         else:
             db.session.commit()
             flash(_("The booking rules are saved."), "success")
@@ -125,16 +123,13 @@ def booking_rules_page():
     return render_template("admin/rules.html", form=form)
 
 
-def resync_slots(done):
-    """Bring the slots in line with the set-up and commit them with the change of set-up that
-    called for it, in one transaction; then say `done`, and which booked slots need a phone call."""
-    _, _, report = generate_for_horizon()
-    db.session.commit()
+def say_resynced(done, resync):
+    """Say the change is saved, and which booked slots it left for someone to call."""
     flash(done, "success")
-    if report.kept_booked:
+    if resync.kept_booked:
         flash(ngettext("%(num)d booked slot is no longer offered: call its residents (see the desk).",
                        "%(num)d booked slots are no longer offered: call their residents (see the desk).",
-                       len(report.kept_booked)), "error")
+                       len(resync.kept_booked)), "error")
 
 
 @bp.route("/closures", methods=["GET", "POST"])
@@ -145,20 +140,12 @@ def closures():
     form.location.choices = [SelectChoice(0, _("The whole centre"))] + [
         SelectChoice(location.id, location.name) for location in locations]
     if form.validate_on_submit():
-        closure = Closure(start_date=form.start_date.data, end_date=form.end_date.data,
-                          reason=form.reason.data.strip(), location_id=form.location.data or None)
-        db.session.add(closure)
-        db.session.flush()
-        audit.record("settings.closure_add", closure)
-        resync_slots(_("The closure is saved; its free slots are no longer offered."))
+        resync = opening.add_closure(db.session, form.start_date.data, form.end_date.data, form.reason.data,
+                                     location_id=form.location.data or None)
+        say_resynced(_("The closure is saved; its free slots are no longer offered."), resync)
         return redirect(url_for("admin.closures"))
-    today = centre_today()
-    upcoming = db.session.execute(
-        # Facilitators' absences are listed with the opening hours.
-        db.select(Closure).where(Closure.end_date >= today, Closure.facilitator_id.is_(None))
-        .options(selectinload(Closure.location)).order_by(Closure.start_date)
-    ).scalars().all()
-    return render_template("admin/closures.html", form=form, closures=upcoming, year=today.year)
+    return render_template("admin/closures.html", form=form, closures=opening.upcoming_closures(db.session),
+                           year=centre_today().year)
 
 
 @bp.route("/closures/holidays", methods=["POST"])
@@ -169,17 +156,15 @@ def add_holidays():
         abort(400)
     if not EARLIEST_DATE.year <= year <= LATEST_DATE.year:
         abort(400)
-    created = add_public_holidays(db.session, year)
-    resync_slots(ngettext("%(num)d public holiday added.", "%(num)d public holidays added.", len(created)))
+    created, resync = opening.add_public_holidays(db.session, year)
+    say_resynced(ngettext("%(num)d public holiday added.", "%(num)d public holidays added.", len(created)), resync)
     return redirect(url_for("admin.closures"))
 
 
 @bp.route("/closures/<int:closure_id>/delete", methods=["POST"])
 def delete_closure(closure_id):
     closure = db.session.get(Closure, closure_id) or abort(404)
-    audit.record("settings.closure_delete", closure)
-    db.session.delete(closure)
-    resync_slots(_("The closure is removed; its slots are offered again."))
+    say_resynced(_("The closure is removed; its slots are offered again."), opening.remove_closure(db.session, closure))
     return redirect(url_for("admin.closures"))
 
 

@@ -11,7 +11,8 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from ..core.inputs import EARLIEST_DATE, LATEST_DATE, within_calendar
 from ..database import utcnow
 from ..extensions import csrf, db
-from .availability import Window, active_topics, booking_rules, free_slots, topic_by_slug
+from .availability import Window, booking_rules, free_slots
+from .topics import active_topic, active_topics
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -85,7 +86,7 @@ def slots():
     if not SLUG.fullmatch(slug):
         return problem(400, "topic is a topic's slug: lower-case letters, digits and hyphens, "
                             "at most 40 (see /api/v1/topics).")
-    topic = topic_by_slug(db.session, slug)
+    topic = active_topic(db.session, slug)
     if topic is None:
         return problem(404, "No active topic has this slug. See /api/v1/topics.")
     today = utcnow().astimezone(tz).date()

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, literal, select
 from sqlalchemy.orm import selectinload
 
 from ..settings_cache import forget_when_flushed, remember
+from .topics import active_topics
 from .models import BookingRules, Location, Seats, Slot, Topic, TopicCard, slot_topic
 
 
@@ -152,12 +153,6 @@ def group_by_day(slots, tz):
             groupby(slots, key=lambda slot: slot.starts_at.astimezone(tz).date())]
 
 
-def active_topics(session):
-    return session.execute(
-        select(Topic).where(Topic.active.is_(True)).order_by(Topic.position, Topic.id)
-    ).scalars().all()
-
-
 def topic_cards(session):
     """The active topics in their order, as `TopicCard`s read again at most every few seconds: the
     home page and every topic page show them, and they change a few times a year."""
@@ -174,9 +169,3 @@ forget_when_flushed(Topic, "topic_cards")
 def topic_card(session, slug):
     """The active topic of this slug as a `TopicCard`, or None."""
     return next((card for card in topic_cards(session) if card.slug == slug), None)
-
-
-def topic_by_slug(session, slug):
-    return session.execute(
-        select(Topic).where(Topic.slug == slug, Topic.active.is_(True))
-    ).scalar_one_or_none()

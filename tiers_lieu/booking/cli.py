@@ -1,37 +1,23 @@
-from datetime import datetime, timedelta
+"""`flask slots generate|holidays` and the `reminders` command the factory puts in `flask notify`."""
+from datetime import timedelta
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
-from ..core.centre import centre_timezone
+from ..core.centre import centre_now, centre_timezone
 from ..extensions import db
-from ..notify.cli import notify
-from .availability import booking_rules
+from . import opening
 from .reminders import queue_reminders
-from .service import add_public_holidays, horizon, sync_slots
 
 slots = AppGroup("slots", help="Bookable slots, generated from the opening hours.")
 
 
-def horizon_weeks():
-    """How far ahead residents may book, as the coordinator set it."""
-    return booking_rules(db.session).horizon_weeks
-
-
-def generate_for_horizon(weeks=None):
-    """Sync the slots from today to the end of the booking horizon and return the report; the
-    caller commits, together with the change that called for it."""
-    tz = centre_timezone()
-    start, end = horizon(datetime.now(tz).date(), weeks or horizon_weeks())
-    return start, end, sync_slots(db.session, start, end, tz)
-
-
 @slots.command("generate")
 @click.option("--weeks", type=click.IntRange(min=1),
-              help="How many weeks ahead; BOOKING_HORIZON_WEEKS (8) by default.")
+              help="How many weeks ahead; the booking horizon (8 weeks unless the coordinator changed it) by default.")
 def generate(weeks):
     """Create the coming slots from the opening hours and remove those no longer offered."""
-    start, end, report = generate_for_horizon(weeks)
+    start, end, report = opening.generate_for_horizon(db.session, weeks)
     db.session.commit()
     click.echo(f"Slots from {start} to {end}: {report.created} created, {report.updated} updated, "
                f"{report.removed} removed, {len(report.kept_booked)} kept because booked.")
@@ -45,19 +31,20 @@ def generate(weeks):
 @click.option("--year", type=click.IntRange(min=2000, max=2200),
               help="The year; the current one by default.")
 def holidays(year):
-    """Close the centre on the French public holidays of a year."""
-    year = year or datetime.now(centre_timezone()).year
-    created = add_public_holidays(db.session, year)
-    db.session.commit()
+    """Close the centre on the French public holidays of a year; their free slots go."""
+    year = year or centre_now().year
+    created, resync = opening.add_public_holidays(db.session, year)
     click.echo(f"{len(created)} public holidays of {year} added as closures.")
+    if resync.kept_booked:
+        click.echo(f"  {len(resync.kept_booked)} booked slots on them are kept: residents to call.")
 
 
-@notify.command("reminders")
+@click.command("reminders")
 @click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="The day of the appointments; tomorrow by default.")
+@with_appcontext
 def reminders(day):
     """Queue tomorrow's reminders for residents who asked for one; run it once a day."""
-    tz = centre_timezone()
-    day = day.date() if day else datetime.now(tz).date() + timedelta(days=1)
-    count = queue_reminders(db.session, day, tz)
+    day = day.date() if day else centre_now().date() + timedelta(days=1)
+    count = queue_reminders(db.session, day, centre_timezone())
     click.echo(f"{count} reminders queued for {day}; `flask notify send` delivers them.")

@@ -9,11 +9,11 @@ from ..extensions import db
 from . import reservations
 from .availability import Window, booking_rules, free_slots
 from ..core.centre import centre_today
-from .cli import generate_for_horizon
 from .contact import normalise_phone
+from . import opening
+from .topics import active_topics
 from .models import Booking, Location, OpeningRule, Procedure, Topic
 from .reservations import Contact
-from .service import add_public_holidays
 
 TOPICS = [
     {
@@ -181,9 +181,8 @@ def demo_booking():
     }
     demo_rules(topics, locations, today)
     for year in (today.year, today.year + 1):
-        add_public_holidays(db.session, year)
-    generate_for_horizon()
-    db.session.commit()
+        # Each commits, with the slots the opening hours and closures now offer.
+        opening.add_public_holidays(db.session, year)
 
 
 DEMO_RESIDENTS = [
@@ -203,7 +202,7 @@ def demo_bookings():
         return
     rules = booking_rules(db.session)
     window = Window.for_rules(rules, utcnow())
-    topics = db.session.execute(select(Topic).where(Topic.active.is_(True)).order_by(Topic.position)).scalars().all()
+    topics = active_topics(db.session)
     for number, (first_name, phone, email, note, language) in enumerate(DEMO_RESIDENTS):
         topic = topics[number % len(topics)]
         slots = free_slots(db.session, window, topic.id, limit=6)

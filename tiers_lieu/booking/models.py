@@ -292,8 +292,15 @@ BOOKING_STATUS_LABELS = {
     BookingStatus.CANCELLED_BY_CENTRE: _l("Cancelled by the centre"),
 }
 
-# A booking in one of these statuses counts in its slot's seats_taken.
-SEAT_HOLDING_STATUSES = frozenset({BookingStatus.BOOKED, BookingStatus.CHECKED_IN, BookingStatus.SEEN})
+# The groups of statuses, named here only: the booking service, the desk, the statistics and the
+# templates ask these (or the predicates of `Booking` below), never a list of their own.
+# Holds a seat: counts in its slot's seats_taken (a no-show gave the seat back).
+HOLDS_SEAT = (BookingStatus.BOOKED.value, BookingStatus.CHECKED_IN.value, BookingStatus.SEEN.value)
+# Still expected: not yet helped nor cancelled; the resident or staff may still cancel it.
+EXPECTED = (BookingStatus.BOOKED.value, BookingStatus.CHECKED_IN.value)
+CANCELLED = (BookingStatus.CANCELLED_BY_RESIDENT.value, BookingStatus.CANCELLED_BY_CENTRE.value)
+# May be checked in, on the day of its slot: a no-show who turns up after all too.
+CHECKS_IN = (BookingStatus.BOOKED.value, BookingStatus.NO_SHOW.value)
 
 
 class Booking(db.Model):
@@ -336,6 +343,36 @@ class Booking(db.Model):
     @property
     def status_enum(self):
         return BookingStatus(self.status)
+
+    @property
+    def holds_seat(self):
+        return self.status in HOLDS_SEAT
+
+    @property
+    def is_expected(self):
+        return self.status in EXPECTED
+
+    @property
+    def is_cancelled(self):
+        return self.status in CANCELLED
+
+    @property
+    def can_check_in(self):
+        """Whether the resident may be checked in (on the day of the slot: the desk checks the day)."""
+        return self.status in CHECKS_IN
+
+    def can_mark_no_show(self, now):
+        """Only once the slot has started, and only for someone still awaited."""
+        return self.status == BookingStatus.BOOKED.value and self.slot.starts_at <= now
+
+    @property
+    def can_log_session(self):
+        """A help session is logged from the desk for a resident who has arrived."""
+        return self.status == BookingStatus.CHECKED_IN.value
+
+    def can_cancel(self, now):
+        """Staff may cancel a booking still expected until its slot ends."""
+        return self.is_expected and self.slot.ends_at > now
 
     def __repr__(self):
         return f"<Booking {self.id} slot {self.slot_id} {self.status}>"

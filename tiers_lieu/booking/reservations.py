@@ -19,9 +19,8 @@ from ..database import insert_now, utcnow
 from . import messages
 from .availability import Window
 from .codes import hash_token, new_code, new_request_key, token_for
-from .models import Booking, BookingStatus, CallbackRequest, Slot, Topic, slot_topic
+from .models import EXPECTED, Booking, BookingStatus, CallbackRequest, Slot, Topic, slot_topic
 
-ACTIVE_STATUSES = (BookingStatus.BOOKED.value, BookingStatus.CHECKED_IN.value)
 
 
 class Refusal(enum.Enum):
@@ -124,7 +123,7 @@ BEFORE_BOOKING = select(
     select(BOOKINGS.c.id).where(BOOKINGS.c.request_key == bindparam("request_key")).scalar_subquery(),
     select(func.count(BOOKINGS.c.id))
     .select_from(BOOKINGS.join(SLOTS, BOOKINGS.c.slot_id == SLOTS.c.id))
-    .where(BOOKINGS.c.status.in_(ACTIVE_STATUSES), SLOTS.c.starts_at > bindparam("now"),
+    .where(BOOKINGS.c.status.in_(EXPECTED), SLOTS.c.starts_at > bindparam("now"),
            or_(BOOKINGS.c.phone == bindparam("phone"), BOOKINGS.c.email == bindparam("email")))
     .scalar_subquery(),
     exists().where(BOOKINGS.c.code == bindparam("code")),
@@ -225,7 +224,7 @@ def cancel(session, booking, *, rules, by_centre=False, by_staff=False, reason=N
     status = BookingStatus.CANCELLED_BY_CENTRE if by_centre else BookingStatus.CANCELLED_BY_RESIDENT
     result = session.execute(
         update(Booking)
-        .where(Booking.id == booking.id, Booking.status.in_(ACTIVE_STATUSES))
+        .where(Booking.id == booking.id, Booking.status.in_(EXPECTED))
         .values(status=status.value, cancelled_at=now, updated_at=now,
                 cancel_reason=reason or None)
         .execution_options(synchronize_session=False)
@@ -314,7 +313,7 @@ def cancel_for_removed_slot(session, booking, *, reason, now=None):
     now = now or utcnow()
     result = session.execute(
         update(Booking)
-        .where(Booking.id == booking.id, Booking.status.in_(ACTIVE_STATUSES))
+        .where(Booking.id == booking.id, Booking.status.in_(EXPECTED))
         .values(status=BookingStatus.CANCELLED_BY_CENTRE.value, cancelled_at=now, updated_at=now,
                 cancel_reason=reason[:160])
         .execution_options(synchronize_session=False)

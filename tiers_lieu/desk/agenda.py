@@ -87,12 +87,8 @@ def day_slots(session, day, tz, facilitator_id=None, location_id=None):
     slots = session.execute(query).unique().scalars().all()
     for slot in slots:
         # Who is expected first; cancelled ones at the end.
-        slot.bookings.sort(key=lambda booking: (booking.status not in ACTIVE_ORDER, booking.id))
+        slot.bookings.sort(key=lambda booking: (booking.is_cancelled, booking.id))
     return [slot for slot in slots if not slot.cancelled or slot.bookings]
-
-
-ACTIVE_ORDER = (BookingStatus.BOOKED.value, BookingStatus.CHECKED_IN.value, BookingStatus.SEEN.value,
-                BookingStatus.NO_SHOW.value)
 
 
 def came_before(session, bookings, day):
@@ -163,9 +159,9 @@ def check_in(session, booking, *, rules, tz, now=None):
     """
     now = now or utcnow()
     status = booking.status_enum
-    if status in (BookingStatus.CANCELLED_BY_CENTRE, BookingStatus.CANCELLED_BY_RESIDENT):
+    if booking.is_cancelled:
         raise AgendaRefused(AgendaRefusal.CANCELLED)
-    if status in (BookingStatus.CHECKED_IN, BookingStatus.SEEN):
+    if not booking.can_check_in:
         raise AgendaRefused(AgendaRefusal.ALREADY_ARRIVED)
     if local_day(booking.slot.starts_at, tz) != local_day(now, tz):
         raise AgendaRefused(AgendaRefusal.NOT_TODAY)
@@ -197,11 +193,11 @@ def mark_no_show(session, booking, *, tz, now=None):
     now = now or utcnow()
     if booking.status_enum is BookingStatus.NO_SHOW:
         return booking
+    if booking.is_cancelled:
+        raise AgendaRefused(AgendaRefusal.CANCELLED)
     if booking.status_enum is not BookingStatus.BOOKED:
-        if booking.status_enum in (BookingStatus.CANCELLED_BY_CENTRE, BookingStatus.CANCELLED_BY_RESIDENT):
-            raise AgendaRefused(AgendaRefusal.CANCELLED)
         raise AgendaRefused(AgendaRefusal.NOT_EXPECTED)
-    if booking.slot.starts_at > now:
+    if not booking.can_mark_no_show(now):
         raise AgendaRefused(AgendaRefusal.NOT_STARTED)
     if not _set_status(session, booking, (BookingStatus.BOOKED,), status=BookingStatus.NO_SHOW.value,
                        updated_at=now):
@@ -219,10 +215,9 @@ def cancel_for_resident(session, booking, *, reason, rules, by_centre=True, now=
 
     Staff are not bound by the residents' deadline to cancel.
     """
-    status = booking.status_enum
-    if status in (BookingStatus.CANCELLED_BY_CENTRE, BookingStatus.CANCELLED_BY_RESIDENT):
+    if booking.is_cancelled:
         raise AgendaRefused(AgendaRefusal.CANCELLED)
-    if status not in (BookingStatus.BOOKED, BookingStatus.CHECKED_IN):
+    if not booking.is_expected:
         raise AgendaRefused(AgendaRefusal.NOT_EXPECTED)
     try:
         return reservations.cancel(session, booking, rules=rules, by_centre=by_centre, by_staff=True, reason=reason,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..accounts.service import find_by_email
 from ..booking import reservations
+from ..booking.topics import active_topics
 from ..core.centre import centre_timezone
 from ..booking.codes import hash_token, new_request_key, token_for
 from ..booking.contact import normalise_phone
@@ -50,7 +51,7 @@ def ensure_slots_today(day, tz, now):
         return slots
     location = db.session.execute(select(Location).order_by(Location.position)).scalars().first()
     facilitator = find_by_email("facilitator@example.org")
-    topics = db.session.execute(select(Topic).where(Topic.active.is_(True))).scalars().all()
+    topics = active_topics(db.session)
     local_now = now.astimezone(tz)
     anchor = datetime.combine(day, time(min(local_now.hour, 20), 0 if local_now.minute < 30 else 30), tzinfo=tz)
     anchor = max(anchor - timedelta(minutes=90), datetime.combine(day, time(0), tzinfo=tz))

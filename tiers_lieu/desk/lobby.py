@@ -9,9 +9,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..booking.availability import booking_rules
+from ..booking.topics import active_topic, active_topics
 from ..core.centre import centre_timezone, centre_today
 from ..booking.codes import normalise_code
-from ..booking.models import Booking, BookingStatus, Topic
+from ..booking.models import Booking, BookingStatus
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
 from ..core.limits import limit_failures, record_failure
 from ..extensions import db, limiter
@@ -26,14 +27,10 @@ KIOSK_IDLE_SECONDS = 45
 DISPLAY_REFRESH_SECONDS = 5
 
 
-def active_topics():
-    return db.session.execute(select(Topic).where(Topic.active.is_(True)).order_by(Topic.position)).scalars().all()
-
-
 def kiosk_page(template="lobby/kiosk.html", status=200, **context):
     context.setdefault("code_form", KioskCodeForm(formdata=None))
     context.setdefault("ticket_form", KioskTicketForm(formdata=None))
-    return render_template(template, topics=active_topics(), idle_seconds=KIOSK_IDLE_SECONDS,
+    return render_template(template, topics=active_topics(db.session), idle_seconds=KIOSK_IDLE_SECONDS,
                            **context), status
 
 
@@ -47,7 +44,7 @@ def kiosk():
 def kiosk_ticket():
     """A topic button: the next number of the day, shown large."""
     slug = (request.form.get("topic") or "")[:40]
-    topic = db.session.execute(select(Topic).where(Topic.slug == slug, Topic.active.is_(True))).scalar_one_or_none()
+    topic = active_topic(db.session, slug)
     form = KioskTicketForm()
     if topic is None:
         return kiosk_page(error=_("This topic is no longer offered. Choose another one, or ask at the desk."),

@@ -9,7 +9,8 @@ from sqlalchemy import update
 
 from .. import audit
 from ..booking import reservations
-from ..booking.availability import Window, active_topics, booking_rules, free_slots
+from ..booking.availability import Window, booking_rules, free_slots
+from ..booking.topics import active_topics
 from ..booking.codes import format_code, new_request_key
 from ..booking.contact import display_phone
 from ..booking.models import Booking, CallbackRequest

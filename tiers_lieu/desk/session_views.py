@@ -3,6 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..booking.topics import active_topics
 from ..core.centre import centre_timezone
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
 from ..core.inputs import id_from
@@ -41,7 +42,7 @@ def prepare(form, help_session=None, origin=None):
         topics, needs, targets = service.form_lists(db.session)
         participants = origin.participants if origin is not None else []
     else:
-        topics = service.session_topics(db.session, [t.id for t in help_session.topics])
+        topics = active_topics(db.session, keep=help_session.topics)
         needs = service.active_needs(db.session, [n.id for n in help_session.needs])
         targets = service.active_referral_targets(db.session, help_session.referral_target_id)
         participants = service.workshop_bookings(db.session, help_session)

@@ -13,16 +13,14 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..audit import AuditEvent
 from ..core.centre import centre_timezone
-from ..booking.models import Booking, BookingStatus, Slot, Topic, current_language
+from ..booking.models import EXPECTED, HOLDS_SEAT, Booking, BookingStatus, Slot, Topic, current_language
+from ..booking.topics import active_topics
 from ..database import utcnow
 from ..settings_cache import forget_when_flushed, remember
 from .models import (AgeBracket, Attendee, Channel, HelpSession, Need, QueueTicket, ReferralTarget,
                      Resident, SessionKind, TicketStatus, help_session_need, help_session_topic)
 
 # The bookings a workshop's log names as its participants: those who held a seat.
-PRESENT_STATUSES = (BookingStatus.BOOKED.value, BookingStatus.CHECKED_IN.value, BookingStatus.SEEN.value)
-LOGGABLE_STATUSES = PRESENT_STATUSES
-CANCELLED_STATUSES = (BookingStatus.CANCELLED_BY_RESIDENT.value, BookingStatus.CANCELLED_BY_CENTRE.value)
 
 # The columns a form edits, compared one by one to tell the audit trail which ones changed.
 SCALAR_FIELDS = (
@@ -94,7 +92,7 @@ def load_origin(session, booking_id=None, ticket_id=None, slot_id=None, resident
         if origin.slot is None:
             return None
         origin.participants = session.execute(
-            select(Booking).where(Booking.slot_id == slot_id, Booking.status.in_(PRESENT_STATUSES))
+            select(Booking).where(Booking.slot_id == slot_id, Booking.status.in_(HOLDS_SEAT))
             .options(selectinload(Booking.resident)).order_by(Booking.first_name, Booking.id)
         ).scalars().all()
         if origin.slot.capacity == 1 and origin.booking is None and len(origin.participants) == 1:
@@ -197,7 +195,7 @@ class SessionData:
 
 def check_booking(booking, day):
     """Raise CannotLog unless a session of `day` may be logged for this booking."""
-    if booking.status in CANCELLED_STATUSES:
+    if booking.is_cancelled:
         raise CannotLog(Problem.CANCELLED)
     if booking.status == BookingStatus.NO_SHOW.value:
         raise CannotLog(Problem.NO_SHOW)
@@ -255,7 +253,7 @@ def log_session(session, data, author, origin):
     if seen:
         session.execute(
             update(Booking)
-            .where(Booking.id.in_(seen), Booking.status.in_((BookingStatus.BOOKED.value, BookingStatus.CHECKED_IN.value)))
+            .where(Booking.id.in_(seen), Booking.status.in_(EXPECTED))
             .values(status=BookingStatus.SEEN.value, updated_at=now)
             .execution_options(synchronize_session=False))
     if ticket is not None:
@@ -355,7 +353,7 @@ def sync_participants(session, help_session, wanted):
     """Name exactly the `wanted` bookings of the workshop's slot as its participants."""
     bookings = session.execute(
         select(Booking).where(Booking.slot_id == help_session.slot_id, Booking.id.in_(wanted or [0]),
-                              Booking.status.in_(PRESENT_STATUSES))
+                              Booking.status.in_(HOLDS_SEAT))
         .options(selectinload(Booking.resident))).scalars().all()
     keep = {b.id for b in bookings}
     help_session.attendees = [a for a in help_session.attendees if a.booking_id is None or a.booking_id in keep]
@@ -368,7 +366,7 @@ def sync_participants(session, help_session, wanted):
     if keep:
         session.execute(
             update(Booking)
-            .where(Booking.id.in_(keep), Booking.status.in_((BookingStatus.BOOKED.value, BookingStatus.CHECKED_IN.value)))
+            .where(Booking.id.in_(keep), Booking.status.in_(EXPECTED))
             .values(status=BookingStatus.SEEN.value, updated_at=utcnow())
             .execution_options(synchronize_session=False))
 
@@ -378,7 +376,7 @@ def workshop_bookings(session, help_session):
     if help_session.slot_id is None or help_session.kind != SessionKind.WORKSHOP.value:
         return []
     return session.execute(
-        select(Booking).where(Booking.slot_id == help_session.slot_id, Booking.status.in_(PRESENT_STATUSES))
+        select(Booking).where(Booking.slot_id == help_session.slot_id, Booking.status.in_(HOLDS_SEAT))
         .order_by(Booking.first_name, Booking.id)).scalars().all()
 
 
@@ -423,7 +421,7 @@ def form_lists(session):
     session form (GET and POST) needs them, and coordinators seldom change them."""
 
     def load():
-        topics = tuple(Entry(t.id, t.slug, t.name_fr, t.name_en) for t in session_topics(session))
+        topics = tuple(Entry(t.id, t.slug, t.name_fr, t.name_en) for t in active_topics(session))
         needs = tuple(Entry(n.id, "", n.label_fr, n.label_en) for n in active_needs(session))
         targets = tuple(Entry(r.id, "", r.label_fr, r.label_en) for r in active_referral_targets(session))
         return topics, needs, targets
@@ -449,8 +447,3 @@ def active_needs(session, keep_ids=()):
     return session.execute(query.order_by(Need.position, Need.id)).scalars().all()
 
 
-def session_topics(session, keep_ids=()):
-    query = select(Topic).where(Topic.active.is_(True))
-    if keep_ids:
-        query = select(Topic).where((Topic.active.is_(True)) | (Topic.id.in_(keep_ids)))
-    return session.execute(query.order_by(Topic.position, Topic.id)).scalars().all()

@@ -15,7 +15,8 @@ from ..booking.availability import booking_rules
 from ..core.centre import centre_timezone, centre_today
 from ..booking.contact import display_phone
 from ..booking.forms import moment_choices
-from ..booking.models import BookingStatus, CallbackRequest, Location, Slot, Topic
+from ..booking.topics import active_topics
+from ..booking.models import BookingStatus, CallbackRequest, Location, Slot
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
 from ..core.inputs import id_from
 from ..database import utcnow
@@ -129,7 +130,7 @@ def day_context(view):
                  selectinload(CallbackRequest.matched_slot).selectinload(Slot.location))
         .order_by(CallbackRequest.created_at)
     ).scalars().all()
-    topics = db.session.execute(select(Topic).where(Topic.active.is_(True)).order_by(Topic.position)).scalars().all()
+    topics = active_topics(db.session)
     return {
         "view": view,
         "agenda": day_agenda,
@@ -221,8 +222,8 @@ def booking_cancel(booking_id):
     booking = booking_or_404(booking_id)
     view = day_from_request(request.form if request.method == "POST" else request.args)
     form = CancelForm()
-    if booking.status_enum not in (BookingStatus.BOOKED, BookingStatus.CHECKED_IN):
-        flash(AGENDA_REFUSALS[agenda.AgendaRefusal.CANCELLED if booking.status.startswith("cancelled")
+    if not booking.is_expected:
+        flash(AGENDA_REFUSALS[agenda.AgendaRefusal.CANCELLED if booking.is_cancelled
                               else agenda.AgendaRefusal.NOT_EXPECTED], "error")
         return redirect(url_for("desk.index", **view.args(day=day_of(booking).isoformat())))
     if submitted_and_valid(form):
@@ -241,7 +242,7 @@ def booking_cancel(booking_id):
 @bp.route("/tickets", methods=["POST"])
 def ticket_new():
     """A walk-in at the desk: the next ticket of the day."""
-    topics = db.session.execute(select(Topic).where(Topic.active.is_(True)).order_by(Topic.position)).scalars().all()
+    topics = active_topics(db.session)
     form = WalkInForm(topics)
     if not form.validate_on_submit():
         flash(_("Choose what the visit is about to give a ticket."), "error")

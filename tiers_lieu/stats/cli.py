@@ -1,12 +1,12 @@
-"""`flask seed bench`: a large, realistic history for the statistics' benchmark;
-`flask stats rebuild`: count every day's help sessions again for the dashboard."""
+"""`flask stats rebuild`: count every day's help sessions again for the dashboard; and `bench`,
+a large, realistic history for the statistics' benchmark, which the factory puts in `flask seed`."""
 import time
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from ..core.centre import centre_timezone
-from ..demo import seed
 from ..extensions import db
 from .history import bench_history
 from .rollup import refresh
@@ -23,12 +23,13 @@ def rebuild():
     click.echo(f"Help sessions counted again per day ({time.perf_counter() - began:.1f} s).")
 
 
-@seed.command("bench")
+@click.command("bench")
 @click.option("--years", default=3, show_default=True, type=click.IntRange(1, 10),
               help="How many years of history to write, up to yesterday.")
 @click.option("--bookings", type=click.IntRange(1_000, 2_000_000),
               help="At least this many bookings (by default 40,000 a year).")
 @click.option("--residents", default=22_000, show_default=True, type=click.IntRange(100, 1_000_000))
+@with_appcontext
 def bench(years, bookings, residents):
     """Add a network of places with years of bookings, walk-ins and help sessions (after `seed demo`)."""
     if not current_app.config["DEMO_DATA_ALLOWED"]:

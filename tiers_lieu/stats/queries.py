@@ -33,7 +33,7 @@ from sqlalchemy import (BigInteger, Integer, String, and_, case, cast, exists, f
                         union_all)
 
 from ..accounts.models import User
-from ..booking.models import Booking, BookingStatus, CallbackRequest, Location, Slot, Topic, slot_topic
+from ..booking.models import CANCELLED, Booking, BookingStatus, CallbackRequest, Location, Slot, Topic, slot_topic
 from ..desk.models import (AdminDomain, AgeBracket, Assistance, Attendee, Autonomy, Channel, Equipment,
                            HelpSession, Need, Outcome, QueueTicket, ReferralTarget, SessionKind, Situation,
                            TicketStatus, help_session_need, help_session_topic)
@@ -57,7 +57,6 @@ DURATION_BUCKETS = [(code, DURATION_LABELS[code], lower, upper) for code, lower,
 WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
             _l("Sunday")]
 NOT_RECORDED = _l("Not recorded")
-CANCELLED = (BookingStatus.CANCELLED_BY_RESIDENT.value, BookingStatus.CANCELLED_BY_CENTRE.value)
 TREND_MONTHS = 12
 
 DEFINITIONS = [

@@ -1,13 +1,18 @@
-"""Booking operations shared by the views, the set-up pages and the CLI."""
+"""Slot sync: make the stored slots match what the opening hours and closures offer.
+
+`slotgen` computes the slots in memory; this module compares them with the database and
+creates, updates or retires rows. Only `booking.opening` calls it, after a change of hours,
+closures or booking horizon, so that the change and its slots are one transaction.
+"""
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..database import utcnow
 from .models import Booking, Closure, OpeningRule, Slot
-from .slotgen import ClosureSpec, RuleSpec, french_public_holidays, generate_slots, start_of_day
+from .slotgen import ClosureSpec, RuleSpec, generate_slots, start_of_day
 
 
 @dataclass
@@ -194,21 +199,3 @@ def sync_slots(session, start, end, tz, now=None):
     report.created = len(specs)
     session.flush()
     return report
-
-
-def add_public_holidays(session, year):
-    """Close the whole centre on each French public holiday of the year not yet closed; flush
-    (the caller commits, with the slots it takes away)."""
-    whole_centre = [
-        closure_spec(closure)
-        for closure in load_closures(session, date(year, 1, 1), date(year, 12, 31))
-        if closure.location_id is None and closure.facilitator_id is None
-    ]
-    created = [
-        Closure(start_date=day, end_date=day, reason=name)
-        for day, name in french_public_holidays(year)
-        if not any(closure.closes(day, None) for closure in whole_centre)
-    ]
-    session.add_all(created)
-    session.flush()
-    return created
