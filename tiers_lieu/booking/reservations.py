@@ -16,10 +16,10 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import audit
 from ..database import insert_now, utcnow
-from . import messages
+from . import callbacks, messages
 from .availability import Window
 from .codes import hash_token, new_code, new_request_key, token_for
-from .models import EXPECTED, Booking, BookingStatus, CallbackRequest, Slot, Topic, slot_topic
+from .models import EXPECTED, Booking, BookingStatus, Slot, Topic, slot_topic
 
 
 
@@ -233,7 +233,7 @@ def cancel(session, booking, *, rules, by_centre=False, by_staff=False, reason=N
         session.rollback()
         raise BookingRefused(Refusal.NOT_ACTIVE, booking.slot)
     release_seat(session, booking.slot_id)
-    flag_callback_matches(session, booking.slot_id, booking.topic_id, now)
+    callbacks.flag_matches(session, booking.slot_id, booking.topic_id, now)
     session.refresh(booking)
     messages.queue_for(session, booking,
                        messages.Kind.CANCELLED_BY_CENTRE if by_centre else messages.Kind.CANCELLATION)
@@ -267,22 +267,12 @@ def move(session, booking, new_slot_id, *, rules, now=None):
         session.rollback()
         raise BookingRefused(Refusal.NOT_ACTIVE, booking.slot)
     release_seat(session, old_slot_id)
-    flag_callback_matches(session, old_slot_id, booking.topic_id, now)
+    callbacks.flag_matches(session, old_slot_id, booking.topic_id, now)
     session.expire_all()
     booking = session.get(Booking, booking.id)
     messages.queue_for(session, booking, messages.Kind.CHANGE)
     session.commit()
     return booking
-
-
-def flag_callback_matches(session, slot_id, topic_id, now):
-    """A seat freed up on a topic: flag the waiting call-back requests of that topic for staff."""
-    session.execute(
-        update(CallbackRequest)
-        .where(CallbackRequest.topic_id == topic_id, CallbackRequest.handled_at.is_(None))
-        .values(matched_slot_id=slot_id, matched_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def find_by_token(session, token):

@@ -13,7 +13,7 @@ from ..core.inputs import date_from, id_from
 from ..database import utcnow
 from ..core.limits import limit_failures, record_failure
 from ..extensions import db
-from . import reservations
+from . import callbacks, reservations
 from .availability import (Window, booking_rules, first_free_start, free_slot_listing, group_by_day,
                            topic_card, topic_cards)
 from .calendar import booking_ics, qr_svg_data_uri
@@ -21,7 +21,6 @@ from .codes import format_code, new_request_key, normalise_code, token_for
 from .contact import normalise_email, normalise_phone
 from .forms import NOTE_WARNING, BookingForm, CallbackForm, LookupForm
 from .messages import manage_url
-from .models import CallbackRequest
 from .reservations import BookingRefused, Contact, Refusal
 
 bp = Blueprint("booking", __name__)
@@ -281,11 +280,8 @@ def callback(slug):
     if request.method == "GET":
         form.language.data = str(get_locale())
     if submitted_and_valid(form):
-        db.session.add(CallbackRequest(
-            topic_id=topic.id, first_name=form.first_name.data.strip(), phone=form.phone.e164,
-            moments=" ".join(form.moments.data or []), language=form.language.data,
-            moments_note=(form.moments_note.data or "").strip() or None,
-        ))
-        db.session.commit()
+        callbacks.receive(db.session, topic_id=topic.id, first_name=form.first_name.data, phone=form.phone.e164,
+                          language=form.language.data, moments=form.moments.data,
+                          moments_note=form.moments_note.data)
         return render_template("booking/callback_done.html", topic=topic)
     return render_template("booking/callback.html", topic=topic, form=form)

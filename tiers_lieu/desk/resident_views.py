@@ -5,11 +5,11 @@ import re
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
-from sqlalchemy import update
 
 from .. import audit
 from ..booking import reservations
 from ..booking.availability import Window, booking_rules, free_slots
+from ..booking import callbacks
 from ..booking.topics import active_topics
 from ..booking.codes import format_code, new_request_key
 from ..booking.contact import display_phone
@@ -207,13 +207,7 @@ def book_for():
                 form.slot.data = None
         else:
             if callback is not None:
-                handled = db.session.execute(
-                    update(CallbackRequest)
-                    .where(CallbackRequest.id == callback.id, CallbackRequest.handled_at.is_(None))
-                    .values(handled_at=utcnow(), handled_by_id=current_user.id)
-                    .execution_options(synchronize_session=False))
-                if handled.rowcount:
-                    audit.record("callback.handled", callback, booking_id=booking.id)
+                callbacks.mark_handled(db.session, callback, by_id=current_user.id, booking=booking)
             audit.record("booking.booked_for", booking, resident_id=person.id if person else None)
             db.session.commit()
             # From the call-back requests' page, the done page leads back there.

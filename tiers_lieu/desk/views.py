@@ -6,17 +6,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
-from .. import audit
 from ..accounts.models import User
 from ..booking.availability import booking_rules
 from ..core.centre import centre_timezone, centre_today
 from ..booking.contact import display_phone
 from ..booking.forms import moment_choices
+from ..booking import callbacks as callback_requests
 from ..booking.topics import active_topics
-from ..booking.models import BookingStatus, CallbackRequest, Location, Slot
+from ..booking.models import BookingStatus, CallbackRequest, Location
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
 from ..core.inputs import id_from
 from ..database import utcnow
@@ -45,13 +44,7 @@ def day_fragment():
 @bp.route("/callbacks")
 def callbacks():
     """Residents who asked to be called back, oldest first; a freed seat shows as a match."""
-    requests = db.session.execute(
-        select(CallbackRequest)
-        .where(CallbackRequest.handled_at.is_(None))
-        .options(selectinload(CallbackRequest.topic),
-                 selectinload(CallbackRequest.matched_slot).selectinload(Slot.location))
-        .order_by(CallbackRequest.created_at)
-    ).scalars().all()
+    requests = callback_requests.waiting(db.session)
     moments = {choice.value: choice.label for choice in moment_choices()}
     return render_template("desk/callbacks.html", requests=requests, moments=moments,
                            display_phone=display_phone)
@@ -60,14 +53,7 @@ def callbacks():
 @bp.route("/callbacks/<int:request_id>/handled", methods=["POST"])
 def callback_handled(request_id):
     callback = db.session.get(CallbackRequest, request_id) or abort(404)
-    result = db.session.execute(
-        update(CallbackRequest)
-        .where(CallbackRequest.id == callback.id, CallbackRequest.handled_at.is_(None))
-        .values(handled_at=utcnow(), handled_by_id=current_user.id)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount:
-        audit.record("callback.handled", callback)
+    if callback_requests.mark_handled(db.session, callback, by_id=current_user.id):
         db.session.commit()
         flash(_("The request of %(name)s is marked as handled.", name=callback.first_name), "success")
     else:
@@ -123,13 +109,6 @@ def day_context(view):
     now = utcnow()
     rules = booking_rules(db.session)
     day_agenda = agenda.day_agenda(db.session, view.day, tz, view.facilitator_id, view.location_id)
-    callbacks = db.session.execute(
-        select(CallbackRequest)
-        .where(CallbackRequest.handled_at.is_(None))
-        .options(selectinload(CallbackRequest.topic),
-                 selectinload(CallbackRequest.matched_slot).selectinload(Slot.location))
-        .order_by(CallbackRequest.created_at)
-    ).scalars().all()
     topics = active_topics(db.session)
     return {
         "view": view,
@@ -138,7 +117,7 @@ def day_context(view):
         "rules": rules,
         "waiting": queue.with_waiting_times(queue.waiting(db.session, view.day), now),
         "called": queue.called(db.session, view.day),
-        "callbacks": callbacks,
+        "callbacks": callback_requests.waiting(db.session),
         "moments": {choice.value: choice.label for choice in moment_choices()},
         "display_phone": display_phone,
         "facilitators": db.session.execute(
