@@ -33,7 +33,7 @@ def busy_day(database_url):
 
     from tiers_lieu import create_app
     from tiers_lieu.booking.models import Booking, Location, Slot, Topic
-    from tiers_lieu.desk import queue
+    from tiers_lieu.desk.reception import queue
     from tiers_lieu.extensions import db
 
     app = create_app(type("BenchConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": database_url}))

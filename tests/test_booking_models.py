@@ -12,7 +12,7 @@ from config import TestConfig
 from tiers_lieu import create_app
 from tiers_lieu.booking.availability import booking_rules
 from tiers_lieu.booking.models import OpeningRule, Slot
-from tiers_lieu.desk import agenda
+from tiers_lieu.desk.reception import agenda
 from tiers_lieu.extensions import db
 
 BOOKING_TABLES = {"topic", "procedure", "location", "opening_rule", "opening_rule_topic",

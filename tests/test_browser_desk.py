@@ -126,7 +126,7 @@ def test_the_day_refreshes_itself_without_losing_typing(live_server, new_page, d
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from tiers_lieu.desk import queue
+    from tiers_lieu.desk.reception import queue
     from tiers_lieu.extensions import db
 
     user = demo("en")

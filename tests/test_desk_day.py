@@ -7,7 +7,7 @@ from sqlalchemy import event
 
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.booking.models import Booking, BookingStatus, CallbackRequest, Slot
-from tiers_lieu.desk import agenda, queue
+from tiers_lieu.desk.reception import agenda, queue
 from tiers_lieu.desk.models import QueueTicket, TicketSource
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage

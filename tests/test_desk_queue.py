@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from tiers_lieu.accounts.models import Role
-from tiers_lieu.desk import queue
+from tiers_lieu.desk.reception import queue
 from tiers_lieu.desk.models import QueueTicket, TicketSource, TicketStatus
 from tiers_lieu.extensions import db
 

@@ -8,7 +8,7 @@ from bench.harness import Browser, gunicorn, hidden_fields
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.audit import AuditEvent
 from tiers_lieu.booking.models import Booking, CallbackRequest, Slot
-from tiers_lieu.desk import residents as service
+from tiers_lieu.desk.residents import directory as service
 from tiers_lieu.desk.models import Attendee, HelpSession, Resident
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage
@@ -127,7 +127,7 @@ def test_link_a_booking_to_a_resident(client, login_as, make_booking):
 def test_link_a_walk_in_ticket_to_a_resident_whose_session_is_then_remembered(client, login_as):
     from datetime import date
 
-    from tiers_lieu.desk import queue
+    from tiers_lieu.desk.reception import queue
     from tiers_lieu.desk.models import QueueTicket
 
     staff = login_as()

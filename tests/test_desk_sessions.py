@@ -10,7 +10,7 @@ from tiers_lieu.audit import AuditEvent
 from tiers_lieu.booking.models import Booking, BookingStatus
 from tiers_lieu.database import utcnow
 from tiers_lieu.desk.lists import ensure_default_lists
-from tiers_lieu.desk.sessions import ADMIN_TOPIC_SLUGS
+from tiers_lieu.desk.sessions.log import ADMIN_TOPIC_SLUGS
 from tiers_lieu.desk.models import Attendee, HelpSession, Need, QueueTicket, Resident, TicketStatus
 from tiers_lieu.extensions import db
 
@@ -261,7 +261,7 @@ def test_the_english_form_is_translated(client, login_as):
 
 
 def test_session_service_refuses_a_no_show(app, make_booking, make_user):
-    from tiers_lieu.desk import sessions as service
+    from tiers_lieu.desk.sessions import log as service
     topic = make_topic()
     slot = make_slots(topic, days_ahead=0, hour=23)[0]
     booking = make_booking(slot, topic=topic, status=BookingStatus.NO_SHOW)

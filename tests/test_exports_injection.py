@@ -17,7 +17,7 @@ from tiers_lieu.accounts.models import Role
 from tiers_lieu.core.centre import Centre
 from tiers_lieu.core.centre import centre_timezone
 from tiers_lieu.desk.models import Need, ReferralKind, ReferralTarget
-from tiers_lieu.desk.sessions import Origin, SessionData, log_session
+from tiers_lieu.desk.sessions.log import Origin, SessionData, log_session
 from tiers_lieu.extensions import db
 from tiers_lieu.stats.exports import csv_lines, spreadsheet_cell, xlsx_append
 

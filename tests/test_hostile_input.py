@@ -45,7 +45,7 @@ from tiers_lieu.booking.codes import token_for
 from tiers_lieu.booking.models import (HOLDS_SEAT, Booking, BookingStatus, CallbackRequest, Closure,
                                        Location, OpeningRule, Procedure, Slot, Topic)
 from tiers_lieu.core.inputs import MAX_ID
-from tiers_lieu.desk import residents
+from tiers_lieu.desk.residents import directory as residents
 from tiers_lieu.desk.models import HelpSession, QueueTicket, Resident
 from tiers_lieu.extensions import db
 

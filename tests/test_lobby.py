@@ -7,7 +7,7 @@ import pytest
 from tiers_lieu.booking.demo import DEMO_RESIDENTS
 from tiers_lieu.booking.models import Booking, BookingStatus
 from tiers_lieu.demo import load_demo
-from tiers_lieu.desk import queue
+from tiers_lieu.desk.reception import queue
 from tiers_lieu.desk.demo import TODAY, WALK_INS
 from tiers_lieu.desk.models import QueueTicket
 from tiers_lieu.extensions import db

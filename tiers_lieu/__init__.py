@@ -88,12 +88,12 @@ def register_extensions(app):
 def register_blueprints(app):
     from .accounts.access import check_table
     from .accounts.views import bp as accounts
-    from .admin.views import bp as admin
+    from .admin.pages import bp as admin
     from .booking.api import bp as api
     from .booking.views import bp as booking
     from .core.views import bp as core
-    from .desk.lobby import bp as lobby
-    from .desk.views import bp as desk
+    from .desk.pages import bp as desk
+    from .desk.pages import lobby_bp as lobby
     from .stats.views import bp as stats
 
     for blueprint in (core, booking, api, accounts, desk, lobby, stats, admin):

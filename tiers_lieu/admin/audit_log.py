@@ -11,7 +11,7 @@ from ..core.centre import centre_timezone
 from ..core.links import url_with_query
 from ..extensions import db
 from .forms import AuditFilterForm
-from .views import bp
+from .blueprint import bp
 
 PER_PAGE = 50
 

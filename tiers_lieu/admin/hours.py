@@ -8,7 +8,7 @@ from flask import abort, request
 from ..booking import opening_pages as pages
 from ..booking.models import Closure, OpeningRule
 from ..extensions import db
-from .views import bp
+from .blueprint import bp
 
 
 @bp.route("/hours")

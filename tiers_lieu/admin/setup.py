@@ -15,7 +15,7 @@ from ..desk.models import Need, ReferralKind, ReferralTarget
 from ..extensions import db
 from .forms import CentreForm, LocationForm, NeedForm, ProcedureForm, ReferralTargetForm, TopicForm
 from ..core.centre import Centre
-from .views import bp
+from .blueprint import bp
 
 
 def get_or_404(model, row_id):

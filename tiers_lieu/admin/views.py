@@ -1,5 +1,5 @@
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+"""Set-up pages for coordinators: staff accounts, booking rules, closures of the centre."""
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -16,9 +16,7 @@ from ..booking.forms import BookingRulesForm, ClosureForm
 from ..booking.models import BookingRules, Closure, Location
 from ..core.inputs import EARLIEST_DATE, LATEST_DATE
 from ..extensions import db
-
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+from .blueprint import bp
 
 
 def _get_user(user_id):
@@ -166,7 +164,3 @@ def delete_closure(closure_id):
     closure = db.session.get(Closure, closure_id) or abort(404)
     say_resynced(_("The closure is removed; its slots are offered again."), opening.remove_closure(db.session, closure))
     return redirect(url_for("admin.closures"))
-
-
-# The other set-up pages register on the same blueprint.
-from . import audit_log, hours, setup  # noqa: E402,F401

@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Optional
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
@@ -34,6 +35,24 @@ class Refusal(enum.Enum):
     TOO_MANY = "too_many"            # the contact already has the maximum of active bookings
     TOO_LATE_TO_CHANGE = "too_late"  # past the deadline for cancelling or moving
     NOT_ACTIVE = "not_active"        # the booking is already cancelled, seen or missed
+
+    @property
+    def message(self):
+        return REFUSAL_MESSAGES[self]
+
+
+# What residents and staff are told, in plain words, for each refusal.
+REFUSAL_MESSAGES = {
+    Refusal.SLOT_GONE: _l("This slot is no longer available."),
+    Refusal.TOO_SOON: _l("This slot starts too soon to be booked online. Call the centre, or choose a later slot."),
+    Refusal.TOO_FAR: _l("This slot is too far ahead to be booked yet. Choose an earlier slot, or come back later."),
+    Refusal.WRONG_TOPIC: _l("This slot is not for this topic. Choose one of the slots below."),
+    Refusal.FULL: _l("Sorry, this slot was just taken by someone else. Here are the next free slots."),
+    Refusal.TOO_MANY: _l("You already have the maximum number of upcoming appointments. Cancel one of them "
+                        "first, or call the centre."),
+    Refusal.TOO_LATE_TO_CHANGE: _l("It is too late to change this appointment online. Please call the centre."),
+    Refusal.NOT_ACTIVE: _l("This appointment is no longer active, so it cannot be changed."),
+}
 
 
 class BookingRefused(Exception):

@@ -1,13 +1,12 @@
 """Residents' pages: find a slot, book it, see, move or cancel the booking. No account needed."""
 import re
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
                    request, url_for)
 from flask_babel import get_locale, gettext as _
 
-from ..core.centre import current_centre
+from ..core.centre import centre_timezone, current_centre
 from ..core.forms import refill_on_expired_csrf, submitted_and_valid
 from ..core.inputs import date_from, id_from
 from ..database import utcnow
@@ -32,24 +31,6 @@ REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 NEXT_SLOTS_SHOWN = 6
 
 
-def centre_tz():
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def refusal_message(reason):
-    return {
-        Refusal.SLOT_GONE: _("This slot is no longer available."),
-        Refusal.TOO_SOON: _("This slot starts too soon to be booked online. Call the centre, or choose a later slot."),
-        Refusal.TOO_FAR: _("This slot is too far ahead to be booked yet. Choose an earlier slot, or come back later."),
-        Refusal.WRONG_TOPIC: _("This slot is not for this topic. Choose one of the slots below."),
-        Refusal.FULL: _("Sorry, this slot was just taken by someone else. Here are the next free slots."),
-        Refusal.TOO_MANY: _("You already have the maximum number of upcoming appointments. Cancel one of them "
-                            "first, or call the centre."),
-        Refusal.TOO_LATE_TO_CHANGE: _("It is too late to change this appointment online. Please call the centre."),
-        Refusal.NOT_ACTIVE: _("This appointment is no longer active, so it cannot be changed."),
-    }[reason]
-
-
 def parse_week_start(today, last):
     """The first day shown: ?from=YYYY-MM-DD, between today and `last`; bad values mean today."""
     chosen = date_from(request.args.get("from"))
@@ -58,7 +39,7 @@ def parse_week_start(today, last):
 
 def week_of_slots(topic, rules, now, endpoint, **values):
     """The free slots of the chosen week for the topic, and the links to the weeks around it."""
-    tz = centre_tz()
+    tz = centre_timezone()
     today = now.astimezone(tz).date()
     window = Window.for_rules(rules, now)
     first_day = parse_week_start(today, window.latest.astimezone(tz).date())
@@ -148,7 +129,7 @@ def book(slot_id):
         except BookingRefused as refusal:
             db.session.rollback()
             if refusal.reason is Refusal.TOO_MANY:
-                form.phone.errors.append(refusal_message(refusal.reason))
+                form.phone.errors.append(str(refusal.reason.message))
             else:
                 return unavailable(chosen, refusal.reason, rules, now, excluding=slot.id)
         else:
@@ -166,8 +147,8 @@ def book(slot_id):
 
 def unavailable(topic, reason, rules, now, excluding=None, status=409):
     return render_template(
-        "booking/unavailable.html", topic=topic, message=refusal_message(reason),
-        slots=next_free_slots(topic.id, rules, now, excluding=excluding), tz=centre_tz(),
+        "booking/unavailable.html", topic=topic, message=str(reason.message),
+        slots=next_free_slots(topic.id, rules, now, excluding=excluding), tz=centre_timezone(),
     ), status
 
 
@@ -218,7 +199,7 @@ def cancel(token):
         reservations.cancel(db.session, booking, rules=booking_rules(db.session))
     except BookingRefused as refusal:
         db.session.rollback()
-        flash(refusal_message(refusal.reason), "error")
+        flash(str(refusal.reason.message), "error")
     else:
         flash(_("Your appointment is cancelled. The seat is free again for someone else."), "success")
     return redirect(url_for("booking.manage", token=token))
@@ -235,14 +216,14 @@ def move(token):
             reservations.move(db.session, booking, new_slot_id, rules=rules, now=now)
         except BookingRefused as refusal:
             db.session.rollback()
-            flash(refusal_message(refusal.reason), "error")
+            flash(str(refusal.reason.message), "error")
             return redirect(url_for("booking.move", token=token))
         flash(_("Your appointment is moved. Here are its new details."), "success")
         return redirect(url_for("booking.manage", token=token))
     try:
         reservations.check_changeable(booking, rules, now)
     except BookingRefused as refusal:
-        flash(refusal_message(refusal.reason), "error")
+        flash(str(refusal.reason.message), "error")
         return redirect(url_for("booking.manage", token=token))
     week = week_of_slots(booking.topic, rules, now, "booking.move", token=token)
     return render_template("booking/move.html", booking=booking, token=token, topic=booking.topic, **week)

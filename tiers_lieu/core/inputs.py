@@ -13,7 +13,7 @@
 import re
 from datetime import date
 
-from flask import Request
+from flask import Request, abort, request
 from flask_babel import format_date
 from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
@@ -41,6 +41,14 @@ def id_from(text):
         return None
     value = int(text)
     return value if 0 < value <= MAX_ID else None
+
+
+def id_argument(name):
+    """An id from the address: None when absent, 404 when no row can have it."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    return id_from(raw) or abort(404)
 
 
 def within_calendar(day):

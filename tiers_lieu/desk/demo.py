@@ -16,7 +16,7 @@ from ..booking.contact import normalise_phone
 from ..booking.models import Booking, BookingStatus, Location, Slot, Topic
 from ..database import utcnow
 from ..extensions import db
-from . import agenda, queue
+from .reception import agenda, queue
 from .models import QueueTicket, TicketSource
 
 # (first name, phone, e-mail, note, topic slug, status)

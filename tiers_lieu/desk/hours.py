@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..booking import opening_pages as pages
 from ..booking.models import Closure, OpeningRule
 from ..extensions import db
-from .views import bp
+from .blueprint import bp
 
 
 def own_rule_or_403(rule_id):

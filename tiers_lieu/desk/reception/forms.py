@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..core.forms import BaseForm
+from ...core.forms import BaseForm
 from .queue import DESK_LABEL_MAX
 
 CANCEL_REASON_MAX = 160

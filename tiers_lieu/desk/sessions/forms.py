@@ -4,11 +4,11 @@ from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectFi
                      TimeField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..booking.forms import NOTE_MAX, NOTE_WARNING, MultiCheckboxField
-from ..core.forms import BaseForm
-from .models import (SESSION_DURATIONS, AdminDomain, AgeBracket, Assistance, Autonomy, Channel, Equipment,
+from ...booking.forms import NOTE_MAX, NOTE_WARNING, MultiCheckboxField
+from ...core.forms import BaseForm
+from ..models import (SESSION_DURATIONS, AdminDomain, AgeBracket, Assistance, Autonomy, Channel, Equipment,
                      Outcome, SessionKind, Situation)
-from .sessions import MAX_DURATION, SessionData
+from .log import MAX_DURATION, SessionData
 
 OTHER_DURATION = "other"
 

@@ -10,14 +10,14 @@ from typing import Optional
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
-from .. import audit
-from ..audit import AuditEvent
-from ..core.centre import centre_timezone
-from ..booking.models import EXPECTED, HOLDS_SEAT, Booking, BookingStatus, Slot, Topic, current_language
-from ..booking.topics import active_topics
-from ..database import utcnow
-from ..settings_cache import forget_when_flushed, remember
-from .models import (AgeBracket, Attendee, Channel, HelpSession, Need, QueueTicket, ReferralTarget,
+from ... import audit
+from ...audit import AuditEvent
+from ...core.centre import centre_timezone
+from ...booking.models import EXPECTED, HOLDS_SEAT, Booking, BookingStatus, Slot, Topic, current_language
+from ...booking.topics import active_topics
+from ...database import utcnow
+from ...settings_cache import forget_when_flushed, remember
+from ..models import (AgeBracket, Attendee, Channel, HelpSession, Need, QueueTicket, ReferralTarget,
                      Resident, SessionKind, TicketStatus, help_session_need, help_session_topic)
 
 # The bookings a workshop's log names as its participants: those who held a seat.

@@ -6,25 +6,23 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
-from .. import audit
-from ..booking import reservations
-from ..booking.availability import Window, booking_rules, free_slots
-from ..booking import callbacks
-from ..booking.topics import active_topics
-from ..booking.codes import format_code, new_request_key
-from ..booking.contact import display_phone
-from ..booking.models import Booking, CallbackRequest
-from ..booking.reservations import BookingRefused, Contact, Refusal
-from ..booking.views import refusal_message
-from ..core.forms import refill_on_expired_csrf, submitted_and_valid
-from ..core.inputs import id_from
-from ..database import utcnow
-from ..extensions import db
-from . import residents as service
-from .models import AgeBracket, Autonomy, Outcome, QueueTicket
-from .resident_forms import BookForForm, ResidentForm, SearchForm
-from .session_views import id_argument
-from .views import bp
+from ... import audit
+from ...booking import reservations
+from ...booking.availability import Window, booking_rules, free_slots
+from ...booking import callbacks
+from ...booking.topics import active_topics
+from ...booking.codes import format_code, new_request_key
+from ...booking.contact import display_phone
+from ...booking.models import Booking, CallbackRequest
+from ...booking.reservations import BookingRefused, Contact, Refusal
+from ...core.forms import refill_on_expired_csrf, submitted_and_valid
+from ...core.inputs import id_argument, id_from
+from ...database import utcnow
+from ...extensions import db
+from . import directory as service
+from ..models import AgeBracket, Autonomy, Outcome, QueueTicket
+from .forms import BookForForm, ResidentForm, SearchForm
+from ..blueprint import bp
 
 REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 SLOTS_OFFERED = 24
@@ -198,9 +196,9 @@ def book_for():
         except BookingRefused as refusal:
             db.session.rollback()
             if refusal.reason is Refusal.TOO_MANY:
-                form.phone.errors.append(refusal_message(refusal.reason))
+                form.phone.errors.append(str(refusal.reason.message))
             else:
-                message = refusal_message(refusal.reason)
+                message = str(refusal.reason.message)
                 form.slot.errors.append(message)
                 slots = free_slots(db.session, Window.for_rules(rules, utcnow()), topic.id, limit=SLOTS_OFFERED)
                 form.slot.choices = [(slot.id, slot.id) for slot in slots]

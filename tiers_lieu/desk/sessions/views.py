@@ -3,25 +3,17 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..booking.topics import active_topics
-from ..core.centre import centre_timezone
-from ..core.forms import refill_on_expired_csrf, submitted_and_valid
-from ..core.inputs import id_from
-from ..extensions import db
-from . import sessions as service
-from .models import HelpSession, Outcome
-from .session_forms import SessionForm
-from .views import bp
+from ...booking.topics import active_topics
+from ...core.centre import centre_timezone
+from ...core.forms import refill_on_expired_csrf, submitted_and_valid
+from ...core.inputs import id_argument
+from ...extensions import db
+from . import log as service
+from ..models import HelpSession, Outcome
+from .forms import SessionForm
+from ..blueprint import bp
 
 ORIGINS = ("booking", "ticket", "slot", "resident")
-
-
-def id_argument(name):
-    """An id from the address: None when absent, 404 when no row can have it."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    return id_from(raw) or abort(404)
 
 
 def problem_message(problem):

@@ -6,10 +6,10 @@ from wtforms import (BooleanField, EmailField, HiddenField, IntegerField, RadioF
                      TextAreaField)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from ..booking.contact import display_phone
-from ..booking.forms import NOTE_MAX, ContactMixin, PhoneField, language_choices
-from ..core.forms import BaseForm
-from .models import AgeBracket
+from ...booking.contact import display_phone
+from ...booking.forms import NOTE_MAX, ContactMixin, PhoneField, language_choices
+from ...core.forms import BaseForm
+from ..models import AgeBracket
 
 
 def age_choices():

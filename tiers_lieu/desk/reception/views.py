@@ -1,30 +1,31 @@
+"""The day at the desk: appointments, check-in, the walk-in queue and call-back requests (/desk/)."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Optional
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..accounts.models import User
-from ..booking.availability import booking_rules
-from ..core.centre import centre_timezone, centre_today
-from ..booking.contact import display_phone
-from ..booking.forms import moment_choices
-from ..booking import callbacks as callback_requests
-from ..booking.topics import active_topics
-from ..booking.models import BookingStatus, CallbackRequest, Location
-from ..core.forms import refill_on_expired_csrf, submitted_and_valid
-from ..core.inputs import id_from
-from ..database import utcnow
-from ..extensions import db
+from ...accounts.models import User
+from ...booking.availability import booking_rules
+from ...core.centre import centre_timezone, centre_today
+from ...booking.contact import display_phone
+from ...booking.forms import moment_choices
+from ...booking import callbacks as callback_requests
+from ...booking.topics import active_topics
+from ...booking.models import BookingStatus, CallbackRequest, Location
+from ...core.forms import refill_on_expired_csrf, submitted_and_valid
+from ...core.inputs import id_from
+from ...database import utcnow
+from ...extensions import db
 from . import agenda, queue
+from ..blueprint import bp
 from .forms import CallNextForm, CancelForm, WalkInForm
-from .models import QueueTicket, TicketSource, TicketStatus
+from ..models import QueueTicket, TicketSource, TicketStatus
 
-bp = Blueprint("desk", __name__, url_prefix="/desk")
 
 
 @bp.route("/")
@@ -267,6 +268,3 @@ def ticket_action(ticket_id, action):
         flash(QUEUE_REFUSALS[refusal.reason], "error")
     return redirect(back_to_day())
 
-
-# The desk's other pages register on the same blueprint.
-from . import hours, resident_views, session_views  # noqa: E402,F401

@@ -12,9 +12,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import audit
-from ..database import utcnow
-from .models import QueueTicket, TicketSource, TicketStatus
+from ... import audit
+from ...database import utcnow
+from ..models import QueueTicket, TicketSource, TicketStatus
 
 ISSUE_ATTEMPTS = 20
 DESK_LABEL_MAX = 20

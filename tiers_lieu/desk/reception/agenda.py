@@ -11,13 +11,13 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import audit
-from ..booking import reservations
-from ..booking.models import Booking, BookingStatus, Slot
-from ..core.inputs import date_from
-from ..database import utcnow
+from ... import audit
+from ...booking import reservations
+from ...booking.models import Booking, BookingStatus, Slot
+from ...core.inputs import date_from
+from ...database import utcnow
 from . import queue
-from .models import Attendee, HelpSession
+from ..models import Attendee, HelpSession
 
 # A day further than this from today is surely a typing mistake.
 FARTHEST_DAY = timedelta(days=10 * 366)

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from .. import audit
-from ..booking.contact import normalise_email, normalise_phone
-from ..booking.models import Booking, Slot
-from ..database import utcnow
-from .models import Attendee, Autonomy, HelpSession, Resident, search_key
+from ... import audit
+from ...booking.contact import normalise_email, normalise_phone
+from ...booking.models import Booking, Slot
+from ...database import utcnow
+from ..models import Attendee, Autonomy, HelpSession, Resident, search_key
 
 SEARCH_LIMIT = 30
 # Digits written any way ("06 12 34 56 78", "+33 6…", "56.78"): a phone number or its end.

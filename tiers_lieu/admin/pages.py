@@ -1,0 +1,9 @@
+"""Every set-up page, gathered on the /admin blueprint for the application factory.
+
+- `views`: staff accounts, booking rules, closures;
+- `setup`: the centre, topics, procedures, places, lists of needs and referrals;
+- `hours`: everyone's opening hours and absences;
+- `audit_log`: who changed what.
+"""
+from . import audit_log, hours, setup, views  # noqa: F401  (each module adds its routes to the blueprint)
+from .blueprint import bp  # noqa: F401  (what the factory registers)

@@ -1,0 +1,1 @@
+"""Residents' files: finding, creating and merging them (`directory`), their pages and booking for them."""
