@@ -5,7 +5,7 @@ On each database: the demo, then `flask seed bench --years 3` (at least 75,000 h
 asks, in interleaved rounds, for the trivial page (/healthz), the one-year dashboard, the one-year
 printable report and the one-year XLSX export of the figures, and the one-year dashboard of
 one facilitator and of one topic (filtered figures are counted from the sessions themselves, the
-others from the per-day counts of stats/rollup.py); each is timed one request at a time (median
+others from the per-day counts of stats/daily_counts.py); each is timed one request at a time (median
 latency) and compared with /healthz in the same run. In the benchmark process
 itself: the number of SQL statements of the figures for a month, a year and three years (it must
 not change), and the peak Python memory (tracemalloc) of the raw-sessions CSV export for a month
@@ -24,7 +24,7 @@ from .harness import ROOT, Browser, databases, flask, gunicorn, hidden_fields, s
 ROUNDS = 5
 TARGET_SECONDS = 0.5
 # The filtered dashboards count from the sessions themselves, the others from their per-day
-# counts (tiers_lieu/stats/rollup.py): both are shown. The demo's first facilitator and topic.
+# counts (tiers_lieu/stats/daily_counts.py): both are shown. The demo's first facilitator and topic.
 FACILITATOR, TOPIC = 2, 1
 
 
@@ -58,7 +58,7 @@ def in_process(env):
     from tiers_lieu import create_app
     from tiers_lieu.core.centre import centre_timezone
     from tiers_lieu.extensions import db
-    from tiers_lieu.stats import exports, queries
+    from tiers_lieu.stats import exports, figures, queries
 
     app = create_app(type("BenchConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"]}))
     results = {"statements": {}, "memory": {}}
@@ -72,7 +72,7 @@ def in_process(env):
             listener = lambda *args: count.append(1)  # noqa: E731
             event.listen(db.engine, "before_cursor_execute", listener)
             began = time.perf_counter()
-            queries.figures(db.session, queries.Filters(start, today), tz)
+            figures.figures(db.session, queries.Filters(start, today), tz)
             seconds = time.perf_counter() - began
             event.remove(db.engine, "before_cursor_execute", listener)
             results["statements"][name] = (len(count), seconds)

@@ -9,7 +9,9 @@ from tiers_lieu.accounts.models import Role
 from tiers_lieu.booking.models import Booking, BookingStatus, CallbackRequest, Slot
 from tiers_lieu.desk.models import (Attendee, HelpSession, Need, QueueTicket, ReferralTarget, Resident)
 from tiers_lieu.extensions import db
-from tiers_lieu.stats.queries import Filters, figures, percentiles
+from tiers_lieu.stats.figures import figures
+from tiers_lieu.stats.queries import Filters
+from tiers_lieu.stats.sql import percentiles
 
 PARIS = ZoneInfo("Europe/Paris")
 MARCH = Filters(date(2026, 3, 1), date(2026, 3, 31))

@@ -70,6 +70,7 @@ def register_extensions(app):
     from .accounts import auth
     from .core import limits
     from .extensions import csrf, db, limiter, migrate
+    from .stats import daily_counts
 
     db.init_app(app)
     database.init_app(app)
@@ -80,6 +81,8 @@ def register_extensions(app):
     limits.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    # Every save of a help session also updates the statistics' per-day counts, in its transaction.
+    daily_counts.keep_up_to_date()
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)

@@ -388,7 +388,7 @@ class HelpSession(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(12), default=SessionKind.INDIVIDUAL.value)
     # The centre's local date. Its old value is read before a change (active history), so that the
-    # statistics' per-day counts (stats/rollup.py) count again the day a session left.
+    # statistics' per-day counts (stats/daily_counts.py) count again the day a session left.
     day: Mapped[date] = mapped_column(index=True, active_history=True)
     start_time: Mapped[Optional[time]]  # local wall clock, for the busiest hours
     duration_minutes: Mapped[int]

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from ..core.centre import centre_timezone
 from ..extensions import db
 from .history import bench_history
-from .rollup import refresh
+from .daily_counts import refresh
 
 stats = click.Group("stats", help="The usage statistics.")
 

@@ -1,7 +1,7 @@
 """CSV and XLSX exports: the dashboard's figures, and the raw help sessions one row per participant.
 
 CSV files are UTF-8 with a byte-order mark and use `;` between fields, which is what Excel in
-French expects; decimals take a comma in French and a point in English. The figures come from `queries.figures`, the
+French expects; decimals take a comma in French and a point in English. The figures come from `figures.figures`, the
 same call the dashboard makes. Raw sessions are pseudonymous: a resident appears as a stable
 pseudonym (an HMAC of their id with the app's secret key), never with a name, phone, e-mail or
 note. Both raw exports stream: sessions are read 1,000 at a time by id, so memory stays flat

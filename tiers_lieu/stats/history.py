@@ -30,7 +30,7 @@ from ..booking.models import Booking, CallbackRequest, Location, Slot, Topic, sl
 from ..booking.slotgen import french_public_holidays
 from ..desk.models import (AgeBracket, Attendee, HelpSession, Need, QueueTicket, ReferralTarget, Resident,
                            help_session_need, help_session_topic, search_key)
-from . import rollup
+from . import daily_counts
 
 BATCH = 2_000
 SUMMER_WEEKS = 3
@@ -451,7 +451,7 @@ def generate(connection, *, places, first_day, last_day, tz, now, residents, see
     closed = closed_days(first_day, last_day)
     for location_id, facilitators, desks in places:
         generator.place(location_id, facilitators, first_day, last_day, closed, walk_ins=walk_ins, desks=desks)
-    rollup.refresh(connection, first=first_day, last=last_day)  # bulk inserts go round the ORM's hook
+    daily_counts.refresh(connection, first=first_day, last=last_day)  # bulk inserts go round the ORM's hook
     generator.counts["residents"] = len(people)
     return dict(generator.counts)
 

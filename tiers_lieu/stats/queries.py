@@ -1,45 +1,21 @@
-"""The one query layer of the statistics: the dashboard, the report and the exports all call it.
+"""The statistics' aggregates: each function counts one family of figures in SQL (GROUP BY, COUNT,
+SUM) for a period and its filters, in a fixed number of statements whatever the period.
 
-`figures(session, filters, tz)` answers with a `Figures`: headline numbers and sections of tables,
-every value aggregated in SQL (GROUP BY, COUNT, SUM) in a fixed number of statements whatever the
-period. Medians and 90th percentiles are read from at most four rows picked by a window query.
-What is counted per help session is read from its per-day counts (`rollup.py`) when the period
-has no filter, and from the sessions themselves otherwise: both give the same numbers.
-
-How figures are counted (also shown on the dashboard, see `DEFINITIONS`):
-- a help session is one logged row; a workshop is one session with `participant_count` people, and
-  every people-figure counts one per participant;
-- people helped = distinct residents named in the period's sessions + participants not linked to a
-  resident (each counted once per session, since nobody can tell them apart);
-- a named resident is new when their first session ever at the centre falls in the period; other
-  participants are new or returning according to the session's "first visit" answer;
-- a session is booked when it comes from a slot or names a booking, otherwise a walk-in;
-- bookings and slots belong to the period of their slot's start; no-show rate = no-shows / (seen +
-  no-shows); cancellation rate = cancelled (by anyone) / all bookings; occupancy = seats booked
-  (bookings not cancelled) / seats offered on slots not cancelled;
-- waiting time = ticket called − ticket issued, for the period's tickets that were called;
-- call-back requests belong to the period they were received in; their wait = handled − received;
-- autonomy evolution compares, for residents with at least two sessions recording autonomy in the
-  period, the level of their first and of their last one.
+`figures.figures` assembles them; what each figure means is written there.
 """
 import logging
-import math
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Optional
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import (BigInteger, Integer, String, and_, case, cast, exists, func, literal, or_, select, text,
-                        union_all)
+from sqlalchemy import (String, and_, case, cast, exists, func, literal, select, union_all)
 
 from ..accounts.models import User
-from ..booking.models import CANCELLED, Booking, BookingStatus, CallbackRequest, Location, Slot, Topic, slot_topic
-from ..desk.models import (AdminDomain, AgeBracket, Assistance, Attendee, Autonomy, Channel, Equipment,
-                           HelpSession, Need, Outcome, QueueTicket, ReferralTarget, SessionKind, Situation,
-                           TicketStatus, help_session_need, help_session_topic)
-from . import indexes  # noqa: F401  (the indexes these queries rely on)
-from . import rollup
-from .rollup import DAY, DURATION_BOUNDS, ENUM_DIMENSIONS, const, hour_of
+from ..booking.models import CANCELLED, Booking, CallbackRequest, Location, Slot, Topic, slot_topic
+from ..desk.models import (Attendee, Autonomy, HelpSession, Need, QueueTicket, ReferralTarget, SessionKind, help_session_need, help_session_topic)
+from . import daily_counts
+from .daily_counts import DURATION_BOUNDS, ENUM_DIMENSIONS
+from .sql import const, day_number, hour_of, instant_bounds, month_of_day, month_of_instant, percentiles, seconds_between, weekday_of
 
 log = logging.getLogger(__name__)
 
@@ -50,36 +26,7 @@ SL = Slot.__table__
 TK = QueueTicket.__table__
 CB = CallbackRequest.__table__
 
-# Duration buckets of the national report: (code, label, lower bound included, upper bound excluded).
-DURATION_LABELS = {"under_30": _l("Under 30 min"), "30_60": _l("30 min to 1 h"), "60_120": _l("1 h to 2 h"),
-                   "over_120": _l("2 h and more")}
-DURATION_BUCKETS = [(code, DURATION_LABELS[code], lower, upper) for code, lower, upper in DURATION_BOUNDS]
-WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
-            _l("Sunday")]
-NOT_RECORDED = _l("Not recorded")
 TREND_MONTHS = 12
-
-DEFINITIONS = [
-    _l("A help session is one logged session; a workshop is one session with several participants, "
-       "and every figure about people counts one per participant."),
-    _l("People helped: the distinct residents named in the sessions, plus the participants not linked "
-       "to a resident, counted once per session."),
-    _l("New or returning: a named resident is new when their first session ever at the centre falls in "
-       "the period; for the others, the session's “first visit” answer decides."),
-    _l("Booked: a session that comes from a slot or names a booking; the others are walk-ins."),
-    _l("Bookings and slots count in the period of the slot. No-show rate: no-shows out of seen plus "
-       "no-shows. Cancellation rate: cancelled bookings (by the resident or the centre) out of all "
-       "bookings. Occupancy: seats booked (bookings not cancelled) out of seats offered on slots that "
-       "were not cancelled."),
-    _l("Waiting time at the desk: from the ticket being taken to its call, for tickets that were called."),
-    _l("Call-back requests count in the period they were received; their wait runs until a member of "
-       "staff handled them."),
-    _l("Time spent: the length of each session, once per session, workshops included."),
-    _l("Sessions with several topics count under each of them; sessions without an answer to a "
-       "question count as “Not recorded”."),
-    _l("Autonomy evolution: residents with at least two sessions recording their autonomy in the "
-       "period, their first level compared with their last."),
-]
 
 
 # -- filters and results ----------------------------------------------------------------------------
@@ -93,124 +40,7 @@ class Filters:
     location_id: Optional[int] = None
 
 
-@dataclass
-class Table:
-    """One table of figures: the dashboard shows it, the charts draw it, the exports write it."""
-
-    key: str
-    title: str
-    columns: list  # labels: the first names the rows, the others the measures
-    rows: list  # [(label, value, …)]
-    chart: Optional[str] = None  # "bar", "heat", "trend" or None
-    percent_columns: tuple = ()  # indexes of columns holding percentages
-    label_columns: int = 1  # how many columns at the start of a row name it
-
-    @property
-    def has_data(self):
-        return any(value for row in self.rows for value in row[self.label_columns:]
-                   if isinstance(value, (int, float)))
-
-
-@dataclass
-class Section:
-    key: str
-    title: str
-    tables: list = field(default_factory=list)
-    # The XLSX sheet's name when the title is longer than Excel's 31 characters in a language.
-    sheet_name: str = None
-
-
-@dataclass
-class Figures:
-    filters: Filters
-    headline: list  # [(key, label, value, kind)], kind: "count", "percent", "minutes", "hours"
-    sections: list
-    empty: bool
-
-    def headline_value(self, key):
-        return next(value for k, _, value, _ in self.headline if k == key)
-
-    def table(self, key):
-        return next(table for section in self.sections for table in section.tables if table.key == key)
-
-
-def ratio(part, whole):
-    """part / whole as a percentage rounded to 0.1, or None when there is nothing to divide by."""
-    return round(100.0 * part / whole, 1) if whole else None
-
-
 # -- dialect helpers --------------------------------------------------------------------------------
-
-def _dialect(session):
-    return session.get_bind().dialect.name
-
-
-def seconds_between(dialect, start, end):
-    if dialect == "postgresql":
-        return func.extract("epoch", end - start)
-    return (func.julianday(end) - func.julianday(start)) * 86400.0
-
-
-def weekday_of(dialect, day):
-    """0 = Monday … 6 = Sunday, of a date column."""
-    if dialect == "postgresql":
-        return cast(func.extract("isodow", day), Integer) - 1
-    return (cast(func.strftime("%w", day), Integer) + 6) % 7
-
-
-def month_of_day(dialect, day):
-    if dialect == "postgresql":
-        return func.to_char(day, "YYYY-MM")
-    # SQLite keeps dates as ISO text: the first seven characters are the month, read without
-    # parsing the date as strftime would (a third of a trend query's time).
-    return func.substr(day, const(1), const(7))
-
-
-def month_of_instant(dialect, instant, tz):
-    """The local month of a UTC instant (on SQLite the UTC month: the centre never opens at midnight)."""
-    if dialect == "postgresql":
-        return func.to_char(func.timezone(str(tz), instant), "YYYY-MM")
-    return func.substr(instant, const(1), const(7))
-
-
-def day_number(dialect, day):
-    """An integer that orders dates like the dates themselves: 20261201 for 1 December 2026."""
-    if dialect == "postgresql":
-        return cast(func.to_char(day, "YYYYMMDD"), BigInteger)
-    return cast(func.replace(day, const("-"), const("")), BigInteger)
-
-
-def instant_bounds(start, end, tz):
-    """The UTC instants of a local date range's first moment and of the moment after its last day."""
-    first = datetime.combine(start, time(0), tz)
-    after = datetime.combine(end + timedelta(days=1), time(0), tz)
-    return first, after
-
-
-def percentiles(session, values, ks=(50, 90)):
-    """{k: the k-th percentile (linear interpolation)} of a one-column select, reading ≤ 2·len(ks) rows.
-
-    `values` is a select of one labelled column "v" (None values are left out). Returns
-    ({k: value or None}, number of values).
-    """
-    inner = values.subquery()
-    ranked = select(inner.c.v, func.row_number().over(order_by=inner.c.v).label("rn"),
-                    func.count().over().label("n")).where(inner.c.v.isnot(None)).subquery()
-    # rn − 1 lies between floor and ceil of k·(n − 1)/100: integer comparisons work the same everywhere.
-    near = [and_(100 * (ranked.c.rn - 2) < k * (ranked.c.n - 1), k * (ranked.c.n - 1) < 100 * ranked.c.rn)
-            for k in ks]
-    rows = session.execute(select(ranked.c.v, ranked.c.rn, ranked.c.n).where(or_(*near))).all()
-    if not rows:
-        return {k: None for k in ks}, 0
-    count = rows[0].n
-    by_rank = {row.rn: float(row.v) for row in rows}
-    result = {}
-    for k in ks:
-        position = k * (count - 1) / 100
-        low = math.floor(position)
-        low_value, high_value = by_rank[low + 1], by_rank.get(low + 2, by_rank[low + 1])
-        result[k] = low_value + (high_value - low_value) * (position - low)
-    return result, count
 
 
 # -- the help sessions of the period ----------------------------------------------------------------
@@ -225,7 +55,6 @@ def session_conditions(filters, start=None, end=None):
     if filters.location_id is not None:
         conditions.append(HS.c.location_id == filters.location_id)
     return conditions
-
 
 
 def _sum_when(condition, value):
@@ -247,7 +76,7 @@ def measure_columns(labels):
         "minutes": func.coalesce(func.sum(minutes), 0),
         "fv_new": _sum_when(HS.c.first_visit.is_(True), people),
         "fv_returning": _sum_when(HS.c.first_visit.is_(False), people),
-        "access:booked": _sum_when(rollup.booked_condition(), people),
+        "access:booked": _sum_when(daily_counts.booked_condition(), people),
     }
     for name, choice in ENUM_DIMENSIONS:
         column = HS.c[name]
@@ -260,7 +89,7 @@ def measure_columns(labels):
         columns[f"{name}:no"] = _sum_when(HS.c[name].is_(False), people)
     for key in labels.referrals:
         columns[f"referral_target_id:{key}"] = _sum_when(HS.c.referral_target_id == const(int(key)), people)
-    for code, _label, lower, upper in DURATION_BUCKETS:
+    for code, lower, upper in DURATION_BOUNDS:
         inside = minutes >= const(lower) if upper is None else and_(minutes >= const(lower), minutes < const(upper))
         columns[f"bucket_sessions:{code}"] = _sum_when(inside, 1)
         columns[f"bucket_minutes:{code}"] = _sum_when(inside, minutes)
@@ -534,76 +363,7 @@ def trends(session, filters, tz, dialect, session_months, bookings_by_month):
     return data
 
 
-# -- the per-day counts of the sessions (rollup.py) ------------------------------------------------
-
-def unfiltered(filters):
-    return filters.topic_id is None and filters.facilitator_id is None and filters.location_id is None
-
-
-def rolled_up(session, filters, dialect, labels):
-    """(session values, grouped counts, sessions by month), as `session_values`, `grouped_counts`
-    and `sessions_by_month` count them, read from the per-day counts; None when some day of the
-    period or of the trend does not hold there as many sessions as in help_session (a change
-    that went round the ORM), so that the figures are counted from the sessions themselves.
-
-    Two statements: the sessions per day on both sides, then every sum in one UNION ALL.
-    """
-    trend_start, trend_end = trend_span(filters)
-    first, last = min(filters.start, trend_start), max(filters.end, trend_end)
-    check = union_all(
-        select(literal("sessions"), HS.c.day, func.count()).where(HS.c.day >= first, HS.c.day <= last)
-        .group_by(HS.c.day),
-        select(literal("counted"), DAY.c.day, DAY.c.sessions)
-        .where(DAY.c.dimension == const("total"), DAY.c.day >= first, DAY.c.day <= last))
-    per_day = {"sessions": {}, "counted": {}}
-    for side, day, sessions in session.execute(check):
-        per_day[side][day] = int(sessions)
-    if per_day["sessions"] != per_day["counted"]:
-        stale = sum(1 for day in per_day["sessions"].keys() | per_day["counted"].keys()
-                    if per_day["sessions"].get(day) != per_day["counted"].get(day))
-        log.warning("statistics: the per-day counts of %d days are out of date; run `flask stats rebuild`", stale)
-        return None
-
-    in_period = and_(DAY.c.day >= filters.start, DAY.c.day <= filters.end)
-    sums = (func.sum(DAY.c.sessions), func.sum(DAY.c.participants), func.sum(DAY.c.minutes))
-    heat = cast(weekday_of(dialect, DAY.c.day) * const(100) + cast(DAY.c.key, Integer), String)
-    month = month_of_day(dialect, DAY.c.day)
-    rows = session.execute(union_all(
-        select(DAY.c.dimension, DAY.c.key, *sums).where(in_period, DAY.c.dimension != const("heat"))
-        .group_by(DAY.c.dimension, DAY.c.key),
-        select(literal("heat"), heat, *sums).where(in_period, DAY.c.dimension == const("heat")).group_by(heat),
-        select(literal("month"), month, *sums)
-        .where(DAY.c.dimension == const("total"), DAY.c.day >= trend_start, DAY.c.day <= trend_end)
-        .group_by(month)))
-
-    values = dict.fromkeys(measure_columns(labels), 0)
-    groups = {"topic": {}, "need": {}, "neighbourhood": {}, "heat": {}}
-    months = {}
-    for dimension, key, sessions, people, minutes in rows:
-        sessions, people, minutes = int(sessions), int(people), int(minutes)
-        if dimension == "total":
-            values.update(sessions=sessions, participants=people, minutes=minutes)
-        elif dimension == "month":
-            months[key] = (sessions, people, minutes)
-        elif dimension == "heat":
-            code = int(float(key))
-            groups["heat"][(code // 100, code % 100)] = people
-        elif dimension in ("topic", "need", "neighbourhood"):
-            groups[dimension][key or None] = (sessions, people)
-        elif dimension == "first_visit":
-            if key in ("yes", "no"):
-                values["fv_new" if key == "yes" else "fv_returning"] = people
-        elif dimension == "access":
-            if key == "yes":
-                values["access:booked"] = people
-        elif dimension == "bucket":
-            values[f"bucket_sessions:{key}"], values[f"bucket_minutes:{key}"] = sessions, minutes
-        elif key:  # the closed lists; "not recorded" is what the answers leave (session_aggregates)
-            if dimension == "kind":
-                values[f"kind_sessions:{key}"] = sessions
-            if f"{dimension}:{key}" in values:
-                values[f"{dimension}:{key}"] = people
-    return values, groups, months
+# -- the per-day counts of the sessions (daily_counts.py) ------------------------------------------------
 
 
 # -- labels -----------------------------------------------------------------------------------------
@@ -635,218 +395,4 @@ def filter_options(session):
 
 # -- assembling the figures -------------------------------------------------------------------------
 
-def _choice_rows(counts, choice):
-    """Rows in the list's order, then "Not recorded", for a dimension's {code: participants}."""
-    rows = [(member.label, counts.get(member.value, 0)) for member in choice]
-    if counts.get(None):
-        rows.append((NOT_RECORDED, counts[None]))
-    return rows
 
-
-def _share_rows(rows):
-    total = sum(row[1] for row in rows)
-    return [(label, value, ratio(value, total)) for label, value in rows]
-
-
-def figures(session, filters, tz):
-    """Every figure of the dashboard for the filters: a fixed number of statements whatever the period."""
-    dialect = _dialect(session)
-    if dialect == "postgresql":
-        # A year of sessions passes the planner's jit_above_cost, and compiling the statements
-        # (40 ms for the largest) costs more than it saves on statements of some tens of ms.
-        session.execute(text("SET LOCAL jit = off"))
-    labels = list_labels(session)
-    attendees = attendee_figures(session, filters, dialect)
-    counted = rolled_up(session, filters, dialect, labels) if unfiltered(filters) else None
-    if counted is None:
-        counted = (session_values(session, filters, labels), grouped_counts(session, filters, dialect),
-                   sessions_by_month(session, filters, dialect))
-    values, groups, session_months = counted
-    totals, dims = session_aggregates(values, attendees)
-    heat = groups["heat"]
-    residents, new_residents, moves = attendees["residents"], attendees["new_residents"], attendees["moves"]
-    statuses, seats_booked, bookings_by_month = booking_figures(session, filters, tz, dialect,
-                                                                trend_months(filters.end))
-    slots, seats_offered, hours_offered = slot_offer(session, filters, tz, dialect)
-    tickets, waits, called = ticket_figures(session, filters, dialect)
-    callbacks, callbacks_handled, callback_waits = callback_figures(session, filters, tz, dialect)
-    monthly = trends(session, filters, tz, dialect, session_months, bookings_by_month)
-
-    people = residents + totals["others"]
-    new = new_residents + totals["others_new"]
-    returning = (residents - new_residents) + totals["others_returning"]
-    unknown = people - new - returning
-    anonymous = totals["participants"] - totals["named"]
-    seen = statuses.get(BookingStatus.SEEN.value, 0)
-    no_show = statuses.get(BookingStatus.NO_SHOW.value, 0)
-    by_resident = statuses.get(BookingStatus.CANCELLED_BY_RESIDENT.value, 0)
-    by_centre = statuses.get(BookingStatus.CANCELLED_BY_CENTRE.value, 0)
-    all_bookings = sum(statuses.values())
-    booked_people, walk_in_people = dims["access"]["booked"], dims["access"]["walk_in"]
-
-    def wait(value):
-        return round(value, 1) if value is not None else None
-
-    headline = [
-        ("sessions", _l("Help sessions"), totals["sessions"], "count"),
-        ("participants", _l("Participants (one per person per session)"), totals["participants"], "count"),
-        ("people", _l("People helped"), people, "count"),
-        ("residents", _l("Distinct named residents"), residents, "count"),
-        ("new", _l("New people"), new, "count"),
-        ("returning", _l("Returning people"), returning, "count"),
-        ("hours", _l("Hours spent helping"), round(totals["minutes"] / 60, 1), "hours"),
-        ("bookings", _l("Bookings"), all_bookings, "count"),
-        ("no_show_rate", _l("No-show rate"), ratio(no_show, seen + no_show), "percent"),
-        ("cancellation_rate", _l("Cancellation rate"), ratio(by_resident + by_centre, all_bookings), "percent"),
-        ("occupancy", _l("Slot occupancy"), ratio(seats_booked, seats_offered), "percent"),
-        ("wait_median", _l("Median wait at the desk (min)"), wait(waits[50]), "minutes"),
-        ("callbacks", _l("Call-back requests received"), callbacks, "count"),
-    ]
-
-    count_col, share_col = _l("Participants"), _l("Share (%)")
-    sessions_col = _l("Sessions")
-    sections = []
-
-    people_table = Table("people", _l("People helped"), [_l("Measure"), _l("Number")], [
-        (_l("Help sessions"), totals["sessions"]),
-        (_l("Participants (one per person per session)"), totals["participants"]),
-        (_l("People helped"), people),
-        (_l("Distinct named residents"), residents),
-        (_l("New people"), new),
-        (_l("Returning people"), returning),
-        (_l("First visit not known"), unknown),
-        (_l("Named participants"), totals["named"]),
-        (_l("Anonymous participants"), anonymous),
-    ])
-    kinds = Table("kinds", _l("Kind of session"), [_l("Kind"), sessions_col, count_col],
-                  [(m.label, dims["kind_sessions"][m.value], dims["kind"][m.value]) for m in SessionKind],
-                  chart="bar")
-    sections.append(Section("people", _l("Sessions and people"), [people_table, kinds]))
-
-    booking_rows = [(status.label, statuses.get(status.value, 0)) for status in BookingStatus]
-    bookings_table = Table("bookings", _l("Bookings by status"), [_l("Status"), _l("Bookings"), share_col],
-                           _share_rows(booking_rows), chart="bar", percent_columns=(2,))
-    rates = Table("booking_rates", _l("Rates and occupancy"), [_l("Measure"), _l("Value")], [
-        (_l("No-show rate (%)"), ratio(no_show, seen + no_show)),
-        (_l("Cancellation rate (%)"), ratio(by_resident + by_centre, all_bookings)),
-        (_l("Slots offered"), slots),
-        (_l("Seats offered"), seats_offered),
-        (_l("Seats booked"), seats_booked),
-        (_l("Slot occupancy (%)"), ratio(seats_booked, seats_offered)),
-        (_l("Hours offered"), hours_offered),
-    ])
-    sections.append(Section("bookings", _l("Bookings and slots"), [bookings_table, rates]))
-
-    access_table = Table("access", _l("Booked or walk-in"), [_l("Access"), count_col, share_col],
-                         _share_rows([(_l("Booked"), booked_people), (_l("Walk-in"), walk_in_people)]),
-                         chart="bar", percent_columns=(2,))
-    ticket_rows = [(status.label, tickets.get(status.value, 0)) for status in TicketStatus]
-    tickets_table = Table("tickets", _l("Walk-in tickets"), [_l("Status"), _l("Tickets")], ticket_rows)
-    wait_table = Table("waiting", _l("Waiting time at the desk"), [_l("Measure"), _l("Value")], [
-        (_l("Tickets called"), called),
-        (_l("Median wait (min)"), wait(waits[50])),
-        (_l("90th percentile wait (min)"), wait(waits[90])),
-    ])
-
-    time_table = Table("durations", _l("Time spent helping"),
-                       [_l("Duration"), sessions_col, _l("Minutes")],
-                       [(label, dims["bucket_sessions"][code], dims["bucket_minutes"][code])
-                        for code, label, _, _ in DURATION_BUCKETS]
-                       + [(_l("Total"), totals["sessions"], totals["minutes"])], chart="bar")
-    sections.append(Section("desk", _l("Walk-ins, waiting and time spent"),
-                            [access_table, tickets_table, wait_table, time_table],
-                            sheet_name=_l("Walk-ins, waiting, time")))
-
-    topic_counts = groups["topic"]
-    topics_table = Table("topics", _l("By topic"), [_l("Topic"), sessions_col, count_col],
-                         [(name, topic_counts.get(key, (0, 0))[0], topic_counts.get(key, (0, 0))[1])
-                          for key, name in labels.topics.items()], chart="bar")
-    domains = Table("domains", _l("By administrative domain"), [_l("Domain"), count_col],
-                    _choice_rows(dims.get("admin_domain", {}), AdminDomain), chart="bar")
-    channels = Table("channels", _l("By channel"), [_l("Channel"), count_col],
-                     _choice_rows(dims.get("channel", {}), Channel), chart="bar")
-    equipment = Table("equipment", _l("By equipment"), [_l("Equipment"), count_col],
-                      _choice_rows(dims.get("equipment", {}), Equipment), chart="bar")
-    own = dims["equipment_own"]
-    own_table = Table("equipment_own", _l("Whose equipment"), [_l("Equipment"), count_col], [
-        (_l("The person's own"), own["yes"]),
-        (_l("The centre's"), own["no"]),
-        (NOT_RECORDED, own[None]),
-    ])
-    sections.append(Section("what", _l("What people came for"), [topics_table, domains, channels, equipment,
-                                                                 own_table]))
-
-    outcomes = Table("outcomes", _l("Outcomes"), [_l("Outcome"), count_col],
-                     _choice_rows(dims.get("outcome", {}), Outcome), chart="bar")
-    referral_counts = dims.get("referral_target_id", {})
-    referrals = Table("referrals", _l("Referrals"), [_l("Referred to"), count_col],
-                      [(name, referral_counts.get(key, 0)) for key, name in labels.referrals.items()
-                       if referral_counts.get(key)] or [(_l("No referral"), 0)], chart="bar")
-    assistance = Table("assistance", _l("Done with or for the person"), [_l("Assistance"), count_col],
-                       _choice_rows(dims.get("assistance", {}), Assistance)
-                       + [(_l("Of which covered by an Aidants Connect mandate"),
-                           dims["aidants_connect"]["yes"])])
-    sections.append(Section("outcomes", _l("Outcomes and referrals"), [outcomes, referrals, assistance]))
-
-    levels = Table("autonomy", _l("Autonomy levels recorded"), [_l("Level"), count_col],
-                   _choice_rows(dims.get("autonomy", {}), Autonomy), chart="bar")
-    rank = {member.value: member.rank for member in Autonomy}
-    progressed = sum(n for (a, b), n in moves.items() if rank.get(b, 0) > rank.get(a, 0))
-    regressed = sum(n for (a, b), n in moves.items() if rank.get(b, 0) < rank.get(a, 0))
-    followed = sum(moves.values())
-    evolution = Table("autonomy_evolution", _l("Autonomy between first and last visit"),
-                      [_l("Residents seen at least twice"), _l("Residents"), share_col], [
-                          (_l("More autonomous"), progressed, ratio(progressed, followed)),
-                          (_l("Same level"), followed - progressed - regressed,
-                           ratio(followed - progressed - regressed, followed)),
-                          (_l("Less autonomous"), regressed, ratio(regressed, followed)),
-                      ], chart="bar", percent_columns=(2,))
-    moves_table = Table("autonomy_moves", _l("From first to last level"),
-                        [_l("First level"), _l("Last level"), _l("Residents")],
-                        [(Autonomy.label_of(a), Autonomy.label_of(b), moves.get((a.value, b.value), 0))
-                         for a in Autonomy for b in Autonomy], label_columns=2)
-    sections.append(Section("autonomy", _l("Autonomy"), [levels, evolution, moves_table]))
-
-    need_counts = groups["need"]
-    needs = Table("needs", _l("Needs noticed, most frequent first"), [_l("Need"), count_col],
-                  sorted([(name, need_counts.get(key, (0, 0))[1]) for key, name in labels.needs.items()],
-                         key=lambda row: -row[1]), chart="bar")
-    sections.append(Section("needs", _l("Needs noticed"), [needs]))
-
-    ages = Table("ages", _l("Age brackets"), [_l("Age"), count_col],
-                 _choice_rows(dims.get("age_bracket", {}), AgeBracket), chart="bar")
-    situations = Table("situations", _l("Situation"), [_l("Situation"), count_col],
-                       _choice_rows(dims.get("situation", {}), Situation), chart="bar")
-    places = groups["neighbourhood"]
-    neighbourhoods = Table("neighbourhoods", _l("Neighbourhood or town"), [_l("Neighbourhood"), count_col],
-                           sorted([(name, value[1]) for name, value in places.items() if name],
-                                  key=lambda row: (-row[1], row[0]))
-                           + ([(NOT_RECORDED, places[None][1])] if places.get(None) else []), chart="bar")
-    sections.append(Section("profiles", _l("Profiles"), [ages, situations, neighbourhoods]))
-
-    hours = sorted({hour for _, hour in heat}) or list(range(9, 18))
-    hours = list(range(min(hours), max(hours) + 1))
-    heat_table = Table("heat", _l("Participants by weekday and hour"),
-                       [_l("Weekday")] + [f"{hour:02d}:00" for hour in hours],
-                       [(WEEKDAYS[day],) + tuple(heat.get((day, hour), 0) for hour in hours) for day in range(7)
-                        if day < 5 or any(heat.get((day, hour)) for hour in hours)], chart="heat")
-    sections.append(Section("busy", _l("Busiest weekdays and hours"), [heat_table]))
-
-    measures = [("sessions", _l("Sessions")), ("people", _l("Participants")), ("hours", _l("Hours spent")),
-                ("seen", _l("Bookings seen")), ("no_show", _l("No-shows")), ("cancelled", _l("Cancelled bookings")),
-                ("tickets", _l("Walk-in tickets")), ("callbacks", _l("Call-back requests"))]
-    trend_table = Table("trends", _l("Month by month, last 12 months"), [_l("Month")] + [m[1] for m in measures],
-                        [(month,) + tuple(monthly[month].get(key, 0) for key, _ in measures) for month in monthly],
-                        chart="trend")
-    sections.append(Section("trends", _l("Trends"), [trend_table]))
-
-    callback_table = Table("callbacks", _l("Call-back requests"), [_l("Measure"), _l("Value")], [
-        (_l("Requests received"), callbacks),
-        (_l("Requests handled"), callbacks_handled),
-        (_l("Median wait before handling (hours)"), wait(callback_waits[50])),
-        (_l("90th percentile wait before handling (hours)"), wait(callback_waits[90])),
-    ])
-    sections.append(Section("callbacks", _l("Call-back requests"), [callback_table]))
-
-    empty = not (totals["sessions"] or all_bookings or sum(tickets.values()) or callbacks or slots)
-    return Figures(filters, headline, sections, empty)

@@ -6,13 +6,12 @@ from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..core.centre import current_centre
-from ..core.centre import centre_timezone, centre_today
+from ..core.centre import centre_timezone, centre_today, current_centre
 from ..core.links import url_with_query
 from ..extensions import db
-from . import exports, period, queries
+from . import exports, figures, period, queries
 from .charts import chart_for
-from .queries import DEFINITIONS
+from .figures import DEFINITIONS
 
 bp = Blueprint("stats", __name__, url_prefix="/stats")
 
@@ -54,7 +53,7 @@ def file_name(asked, extension, what="statistiques"):
 
 def _page(template):
     asked, options = read_request()
-    result = queries.figures(db.session, asked.filters, centre_timezone())
+    result = figures.figures(db.session, asked.filters, centre_timezone())
     return render_template(template, asked=asked, options=options, figures=result, periods=period.PERIODS,
                            definitions=DEFINITIONS, chart_for=chart_for, centre=current_centre(),
                            description=describe(asked, options), number=format_decimal)
@@ -80,7 +79,7 @@ def export_csv():
     asked, options = read_request()
     if refused := _export_refused(asked):
         return refused
-    result = queries.figures(db.session, asked.filters, centre_timezone())
+    result = figures.figures(db.session, asked.filters, centre_timezone())
     body = "".join(exports.figures_csv(result, describe(asked, options)))
     return _download(body.encode("utf-8"), "text/csv; charset=utf-8", file_name(asked, "csv"))
 
@@ -90,7 +89,7 @@ def export_xlsx():
     asked, options = read_request()
     if refused := _export_refused(asked):
         return refused
-    result = queries.figures(db.session, asked.filters, centre_timezone())
+    result = figures.figures(db.session, asked.filters, centre_timezone())
     body = exports.figures_xlsx(result, describe(asked, options), current_centre().name)
     return _download(body, XLSX, file_name(asked, "xlsx"))
 

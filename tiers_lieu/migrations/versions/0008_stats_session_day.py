@@ -40,7 +40,7 @@ def upgrade():
     # by `flask stats rebuild`, not by editing this migration.
     bind = op.get_bind()
     if bind.execute(sa.text("SELECT 1 FROM help_session LIMIT 1")).first() is not None:
-        from tiers_lieu.stats.rollup import refresh
+        from tiers_lieu.stats.daily_counts import refresh
         refresh(bind)
 
 

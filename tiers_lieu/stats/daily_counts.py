@@ -4,17 +4,19 @@ A year of sessions is some 40,000 rows; reading them for every figure of the das
 eighty sums, topics, needs, places, the heat map, the monthly trend) costs SQLite over half a
 second. `stats_session_day` holds, for each day, one row per answer of every closed list
 (dimension, key) with its sessions, participants and minutes: a year is a few tens of thousands
-of small rows that one GROUP BY folds in milliseconds. The queries in `queries.py` read it for
+of small rows that one GROUP BY folds in milliseconds. `read` (below) gives the dashboard its sums for
 periods without a topic, facilitator or place filter; filtered periods, and any period whose days
 do not hold as many sessions here as in `help_session`, are counted from the sessions themselves.
 The figures are the same either way (tests compare them on generated data).
 
 Keeping it up to date, in the same transaction as the sessions:
 - a change of a help session or an attendee made through the ORM takes away what the session
-  counted before the flush writes it, and adds what it counts at commit (see below);
+  counted before the flush writes it, and adds what it counts at commit: the session listeners
+  below, which the application factory registers (`keep_up_to_date`);
 - writers that use bulk statements (the generated history) call `refresh` for their days;
 - `flask stats rebuild` counts every day again.
 """
+import logging
 from datetime import date
 from functools import cache
 
@@ -27,6 +29,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ..desk.models import (AdminDomain, AgeBracket, Assistance, Attendee, Autonomy, Channel, Equipment,
                            HelpSession, Outcome, SessionKind, Situation, help_session_need, help_session_topic)
 from ..extensions import db
+from .sql import const, hour_of, month_of_day, weekday_of
+
+log = logging.getLogger(__name__)
 
 NO_ANSWER = ""  # the key of "not recorded": a primary key cannot hold NULL
 # The closed lists of a session, each counted per answer (here and in queries.py): (column, choices).
@@ -57,25 +62,11 @@ HS = HelpSession.__table__
 ATT = Attendee.__table__
 
 
-def const(value):
-    """A constant written into the SQL rather than bound. PostgreSQL matches a grouped expression
-    with the same expression in the select list only when their constants are the same text, and
-    SQLite compares a column with a bound parameter inside CASE about eight times slower."""
-    return literal(value, literal_execute=True)
-
-
 def booked_condition():
     """A session is booked when it comes from a slot or names a booking (see queries.DEFINITIONS);
     one probe of the attendees' covering index (session_id, resident_id, booking_id) per session."""
     return or_(HS.c.slot_id.isnot(None),
                select(ATT.c.id).where(ATT.c.session_id == HS.c.id, ATT.c.booking_id.isnot(None)).exists())
-
-
-def hour_of(dialect, clock):
-    """9 for a session started at 9:30 (SQLite keeps times as "09:30:00" text)."""
-    if dialect == "postgresql":
-        return cast(func.extract("hour", clock), Integer)
-    return cast(func.substr(clock, const(1), const(2)), Integer)
 
 
 def _yes_no(column):
@@ -195,7 +186,6 @@ def add_counts(connection, session_ids, sign):
     return {row[0] for row in rows}
 
 
-@event.listens_for(Session, "before_flush")
 def _take_out_what_changes(session, flush_context, instances):
     taken_out = session.info.setdefault(TAKEN_OUT, set())
     changing = set()
@@ -210,7 +200,6 @@ def _take_out_what_changes(session, flush_context, instances):
         session.info.setdefault(TO_ADD, set()).update(changing)
 
 
-@event.listens_for(Session, "after_flush")
 def _remember_new_sessions(session, flush_context):
     # In after_flush the new rows have their ids, not yet their identity keys.
     new = {inspect(row).dict.get("id") for row in session.new if isinstance(row, HelpSession)} - {None}
@@ -219,7 +208,6 @@ def _remember_new_sessions(session, flush_context):
         session.info.setdefault(TO_ADD, set()).update(new)
 
 
-@event.listens_for(Session, "before_commit")
 def _add_what_changed(session):
     session.flush()
     to_add, touched = session.info.pop(TO_ADD, set()), session.info.pop(TOUCHED, set())
@@ -233,7 +221,92 @@ def _add_what_changed(session):
         connection.execute(DAY.delete().where(DAY.c.day.in_(sorted(touched)), DAY.c.sessions == 0))
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget(session):
     for name in (TAKEN_OUT, TO_ADD, TOUCHED):
         session.info.pop(name, None)
+
+
+LISTENERS = (("before_flush", _take_out_what_changes), ("after_flush", _remember_new_sessions),
+             ("before_commit", _add_what_changed), ("after_rollback", _forget))
+
+
+def keep_up_to_date():
+    """Keep the counts in step with every change of a help session or an attendee made through
+    the ORM, in its transaction; the application factory calls this once."""
+    for name, listener in LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+def unfiltered(filters):
+    return filters.topic_id is None and filters.facilitator_id is None and filters.location_id is None
+
+
+def read(session, filters, dialect, measures, trend_span):
+    """(session values, grouped counts, sessions by month), as `queries.session_values`,
+    `queries.grouped_counts` and `queries.sessions_by_month` count them (`measures` are the
+    former's names, `trend_span` the first and last day of the monthly trend), read from the
+    per-day counts; None when some day of the
+    period or of the trend does not hold there as many sessions as in help_session (a change
+    that went round the ORM), so that the figures are counted from the sessions themselves.
+
+    Two statements: the sessions per day on both sides, then every sum in one UNION ALL.
+    """
+    trend_start, trend_end = trend_span
+    first, last = min(filters.start, trend_start), max(filters.end, trend_end)
+    check = union_all(
+        select(literal("sessions"), HS.c.day, func.count()).where(HS.c.day >= first, HS.c.day <= last)
+        .group_by(HS.c.day),
+        select(literal("counted"), DAY.c.day, DAY.c.sessions)
+        .where(DAY.c.dimension == const("total"), DAY.c.day >= first, DAY.c.day <= last))
+    per_day = {"sessions": {}, "counted": {}}
+    for side, day, sessions in session.execute(check):
+        per_day[side][day] = int(sessions)
+    if per_day["sessions"] != per_day["counted"]:
+        stale = sum(1 for day in per_day["sessions"].keys() | per_day["counted"].keys()
+                    if per_day["sessions"].get(day) != per_day["counted"].get(day))
+        log.warning("statistics: the per-day counts of %d days are out of date; run `flask stats rebuild`", stale)
+        return None
+
+    in_period = and_(DAY.c.day >= filters.start, DAY.c.day <= filters.end)
+    sums = (func.sum(DAY.c.sessions), func.sum(DAY.c.participants), func.sum(DAY.c.minutes))
+    heat = cast(weekday_of(dialect, DAY.c.day) * const(100) + cast(DAY.c.key, Integer), String)
+    month = month_of_day(dialect, DAY.c.day)
+    rows = session.execute(union_all(
+        select(DAY.c.dimension, DAY.c.key, *sums).where(in_period, DAY.c.dimension != const("heat"))
+        .group_by(DAY.c.dimension, DAY.c.key),
+        select(literal("heat"), heat, *sums).where(in_period, DAY.c.dimension == const("heat")).group_by(heat),
+        select(literal("month"), month, *sums)
+        .where(DAY.c.dimension == const("total"), DAY.c.day >= trend_start, DAY.c.day <= trend_end)
+        .group_by(month)))
+
+    values = dict.fromkeys(measures, 0)
+    groups = {"topic": {}, "need": {}, "neighbourhood": {}, "heat": {}}
+    months = {}
+    for dimension, key, sessions, people, minutes in rows:
+        sessions, people, minutes = int(sessions), int(people), int(minutes)
+        if dimension == "total":
+            values.update(sessions=sessions, participants=people, minutes=minutes)
+        elif dimension == "month":
+            months[key] = (sessions, people, minutes)
+        elif dimension == "heat":
+            code = int(float(key))
+            groups["heat"][(code // 100, code % 100)] = people
+        elif dimension in ("topic", "need", "neighbourhood"):
+            groups[dimension][key or None] = (sessions, people)
+        elif dimension == "first_visit":
+            if key in ("yes", "no"):
+                values["fv_new" if key == "yes" else "fv_returning"] = people
+        elif dimension == "access":
+            if key == "yes":
+                values["access:booked"] = people
+        elif dimension == "bucket":
+            values[f"bucket_sessions:{key}"], values[f"bucket_minutes:{key}"] = sessions, minutes
+        elif key:  # the closed lists; "not recorded" is what the answers leave (session_aggregates)
+            if dimension == "kind":
+                values[f"kind_sessions:{key}"] = sessions
+            if f"{dimension}:{key}" in values:
+                values[f"{dimension}:{key}"] = people
+    return values, groups, months

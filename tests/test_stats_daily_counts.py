@@ -1,4 +1,4 @@
-"""The per-day counts of help sessions (stats/rollup.py): the same figures as the sessions
+"""The per-day counts of help sessions (stats/daily_counts.py): the same figures as the sessions
 themselves, kept with every change made through the models, and never trusted once stale."""
 import threading
 from datetime import date, datetime, time, timedelta, timezone
@@ -12,24 +12,24 @@ from config import TestConfig
 from tiers_lieu import create_app
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.accounts.service import create_user
-from tiers_lieu.booking.models import Booking
+from tiers_lieu.booking.models import Booking, Topic
 from tiers_lieu.desk.models import Attendee, HelpSession, Need
 from tiers_lieu.extensions import db
-from tiers_lieu.stats import queries, rollup
+from tiers_lieu.stats import daily_counts, figures, queries
 
 PARIS = ZoneInfo("Europe/Paris")
 
 
 def stored():
     """The per-day counts as the table holds them."""
-    rows = db.session.execute(select(rollup.DAY.c.day, rollup.DAY.c.dimension, rollup.DAY.c.key,
-                                     rollup.DAY.c.sessions, rollup.DAY.c.participants, rollup.DAY.c.minutes))
+    rows = db.session.execute(select(daily_counts.DAY.c.day, daily_counts.DAY.c.dimension, daily_counts.DAY.c.key,
+                                     daily_counts.DAY.c.sessions, daily_counts.DAY.c.participants, daily_counts.DAY.c.minutes))
     return sorted((day, dimension, key, int(s), int(p), int(m)) for day, dimension, key, s, p, m in rows)
 
 
 def recounted():
     """The per-day counts as the sessions say now."""
-    rows = db.session.execute(rollup.day_counts(db.engine.dialect.name, [true()]))
+    rows = db.session.execute(daily_counts.day_counts(db.engine.dialect.name, [true()]))
     return sorted((day, dimension, key, int(s), int(p), int(m)) for day, dimension, key, s, p, m in rows)
 
 
@@ -42,7 +42,8 @@ def raw(filters):
 
 
 def rolled(filters):
-    return queries.rolled_up(db.session, filters, db.engine.dialect.name, queries.list_labels(db.session))
+    return daily_counts.read(db.session, filters, db.engine.dialect.name,
+                             queries.measure_columns(queries.list_labels(db.session)), queries.trend_span(filters))
 
 
 @pytest.fixture
@@ -65,18 +66,18 @@ def test_the_rolled_up_figures_equal_the_sessions_own(history, days_back, length
 
 def test_the_dashboard_reads_the_counts_only_without_filters(history, monkeypatch):
     read = []
-    original = queries.rolled_up
-    monkeypatch.setattr(queries, "rolled_up", lambda *args: read.append(args[1]) or original(*args))
+    original = daily_counts.read
+    monkeypatch.setattr(daily_counts, "read", lambda *args: read.append(args[1]) or original(*args))
     start = history["today"] - timedelta(days=60)
-    queries.figures(db.session, queries.Filters(start, history["today"]), PARIS)
-    queries.figures(db.session, queries.Filters(start, history["today"], facilitator_id=history["f1"].id), PARIS)
-    queries.figures(db.session, queries.Filters(start, history["today"], location_id=history["l1"].id), PARIS)
+    figures.figures(db.session, queries.Filters(start, history["today"]), PARIS)
+    figures.figures(db.session, queries.Filters(start, history["today"], facilitator_id=history["f1"].id), PARIS)
+    figures.figures(db.session, queries.Filters(start, history["today"], location_id=history["l1"].id), PARIS)
     assert len(read) == 1 and read[0].facilitator_id is None
 
 
 def test_every_change_through_the_models_is_counted_at_commit(history, make_user):
     facilitator = make_user(Role.FACILITATOR)
-    topics = db.session.execute(select(queries.Topic).order_by(queries.Topic.id)).scalars().all()
+    topics = db.session.execute(select(Topic).order_by(Topic.id)).scalars().all()
     needs = db.session.execute(select(Need).order_by(Need.id)).scalars().all()
     day = history["today"] - timedelta(days=5)
 
@@ -138,12 +139,12 @@ def test_a_change_rolled_back_is_not_counted(history, make_user):
     db.session.rollback()
     db.session.commit()
     assert stored() == before == recounted()
-    assert not {rollup.TAKEN_OUT, rollup.TO_ADD, rollup.TOUCHED} & db.session.info.keys()
+    assert not {daily_counts.TAKEN_OUT, daily_counts.TO_ADD, daily_counts.TOUCHED} & db.session.info.keys()
 
 
 def test_sessions_written_round_the_models_are_never_read_stale(history, runner):
     filters = queries.Filters(history["today"] - timedelta(days=30), history["today"])
-    before = queries.figures(db.session, filters, PARIS).headline_value("sessions")
+    before = figures.figures(db.session, filters, PARIS).headline_value("sessions")
     db.session.execute(insert(HelpSession.__table__).values(
         day=history["today"] - timedelta(days=2), duration_minutes=25, facilitator_id=history["f1"].id,
         kind="quick", channel="on_site", participant_count=1, aidants_connect=False,
@@ -151,7 +152,7 @@ def test_sessions_written_round_the_models_are_never_read_stale(history, runner)
     db.session.commit()
 
     assert rolled(filters) is None  # the day's count no longer matches: the figures count the sessions
-    assert queries.figures(db.session, filters, PARIS).headline_value("sessions") == before + 1
+    assert figures.figures(db.session, filters, PARIS).headline_value("sessions") == before + 1
 
     result = runner.invoke(args=["stats", "rebuild"])
     assert result.exit_code == 0, result.output
