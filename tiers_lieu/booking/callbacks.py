@@ -4,8 +4,10 @@ The one module that changes `CallbackRequest` rows: the public form receives the
 service flags them when a seat of their topic frees up, and the desk marks them handled (by
 hand, or by booking for the resident).
 """
-from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from functools import cache
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit
 from ..database import utcnow
@@ -32,6 +34,25 @@ def waiting(session):
                  selectinload(CallbackRequest.matched_slot).selectinload(Slot.location))
         .order_by(CallbackRequest.created_at)
     ).scalars().all()
+
+
+@cache
+def _oldest_waiting_statement(limit):
+    # Many-to-one relations joined in: the desk's day view shows these on every refresh.
+    return (
+        select(CallbackRequest, func.count().over())
+        .where(CallbackRequest.handled_at.is_(None))
+        .options(joinedload(CallbackRequest.topic),
+                 joinedload(CallbackRequest.matched_slot).joinedload(Slot.location))
+        .order_by(CallbackRequest.created_at, CallbackRequest.id).limit(limit)
+    )
+
+
+def oldest_waiting(session, limit):
+    """The `limit` oldest requests nobody has handled, as `waiting` gives them, and how many wait
+    in all (one statement)."""
+    rows = session.execute(_oldest_waiting_statement(limit)).all()
+    return [row[0] for row in rows], (rows[0][1] if rows else 0)
 
 
 def flag_matches(session, slot_id, topic_id, now):

@@ -57,3 +57,23 @@ def public_link(endpoint, **values):
     public = urlsplit(public_url())
     urls = current_app.url_map.bind(public.netloc, script_name=public.path or "/", url_scheme=public.scheme)
     return urls.build(endpoint, values, force_external=True)
+
+
+# An id no row has: `row_links` builds a route's address once with it, then puts each row's id in.
+_ROW_ID = 2_147_000_013
+
+
+def row_links(**routes):
+    """Functions giving, for a row's id, the address of each per-row action of a long page.
+
+    `routes` maps a name to (endpoint, name of the id variable, other route values). A page of
+    sixty bookings and their buttons would otherwise call `url_for` hundreds of times (some 40 µs
+    each, a third of the desk's day view); the address is the same with only the id changed.
+    """
+    links = {}
+    for name, (endpoint, id_name, values) in routes.items():
+        pattern = url_for(endpoint, **{id_name: _ROW_ID}, **values)
+        before, found, after = pattern.partition(str(_ROW_ID))
+        assert found and str(_ROW_ID) not in after, endpoint
+        links[name] = lambda row_id, before=before, after=after: f"{before}{int(row_id)}{after}"
+    return links

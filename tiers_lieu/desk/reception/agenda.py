@@ -6,9 +6,10 @@ that two facilitators clicking at the same time change a booking once; seats mov
 """
 import enum
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ... import audit
@@ -70,33 +71,39 @@ class Agenda:
         return [booking for slot in self.slots for booking in slot.bookings]
 
 
-def day_slots(session, day, tz, facilitator_id=None, location_id=None):
-    """The day's slots, in order, with their place, facilitator, topics and bookings (4 queries)."""
-    start, end = day_bounds(day, tz)
+# The day view is the desk's most shown page: its statements are built once per shape, with
+# bound parameters, rather than on each request (building them cost more than running them).
+
+@cache
+def _day_slots_statement(by_facilitator, by_place):
     query = (
         select(Slot)
-        .where(Slot.starts_at >= start, Slot.starts_at < end)
+        .where(Slot.starts_at >= bindparam("start"), Slot.starts_at < bindparam("end"))
         .options(joinedload(Slot.location), joinedload(Slot.facilitator), selectinload(Slot.topics),
                  selectinload(Slot.bookings).selectinload(Booking.topic))
         .order_by(Slot.starts_at, Slot.location_id, Slot.id)
     )
-    if facilitator_id:
-        query = query.where(Slot.facilitator_id == facilitator_id)
-    if location_id:
-        query = query.where(Slot.location_id == location_id)
-    slots = session.execute(query).unique().scalars().all()
+    if by_facilitator:
+        query = query.where(Slot.facilitator_id == bindparam("facilitator_id"))
+    if by_place:
+        query = query.where(Slot.location_id == bindparam("location_id"))
+    return query
+
+
+def day_slots(session, day, tz, facilitator_id=None, location_id=None):
+    """The day's slots, in order, with their place, facilitator, topics and bookings (4 queries)."""
+    start, end = day_bounds(day, tz)
+    statement = _day_slots_statement(bool(facilitator_id), bool(location_id))
+    slots = session.execute(statement, {"start": start, "end": end, "facilitator_id": facilitator_id,
+                                        "location_id": location_id}).unique().scalars().all()
     for slot in slots:
         # Who is expected first; cancelled ones at the end.
         slot.bookings.sort(key=lambda booking: (booking.is_cancelled, booking.id))
     return [slot for slot in slots if not slot.cancelled or slot.bookings]
 
 
-def came_before(session, bookings, day):
-    """Ids of the bookings whose resident came before: a seen booking (same resident, phone or
-    e-mail) on an earlier slot, or a help session logged for the resident on an earlier day."""
-    ids = [booking.id for booking in bookings]
-    if not ids:
-        return set()
+@cache
+def _came_before_statement():
     earlier, earlier_slot, this_slot = aliased(Booking), aliased(Slot), aliased(Slot)
 
     def seen_before(*same_person):
@@ -109,20 +116,28 @@ def came_before(session, bookings, day):
 
     helped_before = exists(
         select(Attendee.id).join(HelpSession, Attendee.session_id == HelpSession.id)
-        .where(Attendee.resident_id == Booking.resident_id, HelpSession.day < day)
+        .where(Attendee.resident_id == Booking.resident_id, HelpSession.day < bindparam("day"))
     )
-    rows = session.execute(
+    return (
         select(Booking.id)
         .join(this_slot, Booking.slot_id == this_slot.id)
-        .where(Booking.id.in_(ids))
+        .where(Booking.id.in_(bindparam("ids", expanding=True)))
         .where(or_(
             and_(Booking.resident_id.is_not(None),
                  or_(seen_before(earlier.resident_id == Booking.resident_id), helped_before)),
             and_(Booking.phone.is_not(None), seen_before(earlier.phone == Booking.phone)),
             and_(Booking.email.is_not(None), seen_before(earlier.email == Booking.email)),
         ))
-    ).scalars()
-    return set(rows)
+    )
+
+
+def came_before(session, bookings, day):
+    """Ids of the bookings whose resident came before: a seen booking (same resident, phone or
+    e-mail) on an earlier slot, or a help session logged for the resident on an earlier day."""
+    ids = [booking.id for booking in bookings]
+    if not ids:
+        return set()
+    return set(session.execute(_came_before_statement(), {"ids": ids, "day": day}).scalars())
 
 
 def day_agenda(session, day, tz, facilitator_id=None, location_id=None):

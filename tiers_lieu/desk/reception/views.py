@@ -1,5 +1,6 @@
 """The day at the desk: appointments, check-in, the walk-in queue and call-back requests (/desk/)."""
 from dataclasses import dataclass
+from urllib.parse import urlencode
 from datetime import date, timedelta
 from typing import Optional
 
@@ -22,6 +23,7 @@ from ...core.inputs import id_from
 from ...database import utcnow
 from ...extensions import db
 from . import agenda, queue
+from ...core.links import row_links
 from ..blueprint import bp
 from .forms import CallNextForm, CancelForm, WalkInForm
 from ..models import QueueTicket, TicketSource, TicketStatus
@@ -104,6 +106,25 @@ def back_to_day():
     return url_for("desk.index", **day_from_request(request.form).args())
 
 
+# The day view lists the oldest call-back requests; the others are a link away (/desk/callbacks).
+DAY_CALLBACKS = 8
+
+
+def day_links():
+    """The addresses of the day's per-row actions, built once per page."""
+    return row_links(
+        arrived=("desk.booking_arrived", "booking_id", {}), no_show=("desk.booking_no_show", "booking_id", {}),
+        cancel=("desk.booking_cancel", "booking_id", {}), log=("desk.new_session", "booking", {}),
+        workshop=("desk.new_session", "slot", {}), resident=("desk.resident", "resident_id", {}),
+        link_booking=("desk.residents", "booking", {}), log_ticket=("desk.new_session", "ticket", {}),
+        link_ticket=("desk.residents", "ticket", {}),
+        served=("desk.ticket_action", "ticket_id", {"action": "served"}),
+        recall=("desk.ticket_action", "ticket_id", {"action": "recall"}),
+        left=("desk.ticket_action", "ticket_id", {"action": "left"}),
+        book=("desk.book_for", "callback", {}), handled=("desk.callback_handled", "request_id", {}),
+    )
+
+
 def day_context(view):
     """Everything the day view and its refreshed parts show, in a fixed number of queries."""
     tz = centre_timezone()
@@ -111,6 +132,7 @@ def day_context(view):
     rules = booking_rules(db.session)
     day_agenda = agenda.day_agenda(db.session, view.day, tz, view.facilitator_id, view.location_id)
     topics = active_topics(db.session)
+    callbacks, callbacks_waiting = callback_requests.oldest_waiting(db.session, DAY_CALLBACKS)
     return {
         "view": view,
         "agenda": day_agenda,
@@ -118,7 +140,10 @@ def day_context(view):
         "rules": rules,
         "waiting": queue.with_waiting_times(queue.waiting(db.session, view.day), now),
         "called": queue.called(db.session, view.day),
-        "callbacks": callback_requests.waiting(db.session),
+        "callbacks": callbacks,
+        "callbacks_more": callbacks_waiting - len(callbacks),
+        "links": day_links(),
+        "day_query": "?" + urlencode(view.args()),
         "moments": {choice.value: choice.label for choice in moment_choices()},
         "display_phone": display_phone,
         "facilitators": db.session.execute(
