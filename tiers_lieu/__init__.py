@@ -127,10 +127,11 @@ def register_errorhandlers(app):
 def register_request_hooks(app):
     from flask import before_render_template
 
+    from .core import flashes, security
     from .core.bodies import Request
     from .core.forms import count_form_errors
-    from .core.security import register
 
     app.request_class = Request
-    register(app)
+    security.register(app)
+    flashes.register(app)
     before_render_template.connect(count_form_errors, app)

@@ -215,9 +215,9 @@ def _add_what_changed(session):
     if not to_add:
         return
     connection = session.connection()
-    touched |= add_counts(connection, to_add, 1)
+    add_counts(connection, to_add, 1)
     if touched:
-        # A day, or an answer, left by its last session.
+        # A day, or an answer, left by its last session (only taking away can leave a zero).
         connection.execute(DAY.delete().where(DAY.c.day.in_(sorted(touched)), DAY.c.sessions == 0))
 
 

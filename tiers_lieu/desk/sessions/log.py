@@ -208,7 +208,11 @@ def booking_day(booking):
 
 
 def log_session(session, data, author, origin):
-    """Save the session and what it settles: the booking seen, the ticket served; return it.
+    """Save the session and what it settles, in one transaction; return it.
+
+    Kept up to date with it: the booking (seen) or the ticket (served), the audit log, and the
+    statistics' per-day counts (`stats.daily_counts`, whose session listeners the application
+    factory registers: they add this session's answers to its day at commit).
 
     The resident is linked only if they agreed to be remembered; otherwise the session is
     anonymous. Raises CannotLog when the booking cannot be logged for that day.
@@ -231,14 +235,16 @@ def log_session(session, data, author, origin):
                                slot_id=(slot.id if slot is not None else booking.slot_id if booking is not None else None),
                                ticket_id=ticket.id if ticket is not None else None,
                                location_id=data.location_id or location_of(origin))
+    attendees = []
     for attendee_booking in named:
         resident = attendee_booking.resident
-        help_session.attendees.append(Attendee(
+        attendees.append(Attendee(
             booking_id=attendee_booking.id,
             resident_id=resident.id if resident is not None and resident.remembered else None))
     person = origin.person
     if not named and person is not None and person.remembered:
-        help_session.attendees.append(Attendee(resident_id=person.id))
+        attendees.append(Attendee(resident_id=person.id))
+    help_session.attendees = attendees
     session.add(help_session)
     session.flush()
     # The ids were checked against the form's lists: link them without loading the rows again.
@@ -262,7 +268,7 @@ def log_session(session, data, author, origin):
             .where(QueueTicket.id == ticket.id, QueueTicket.status != TicketStatus.SERVED.value)
             .values(status=TicketStatus.SERVED.value, closed_at=now)
             .execution_options(synchronize_session=False))
-    audit.record("session.created", help_session, actor=author, attendees=len(help_session.attendees))
+    audit.record("session.created", help_session, actor=author, attendees=len(attendees))
     session.commit()
     return help_session
 

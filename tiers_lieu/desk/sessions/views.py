@@ -61,7 +61,8 @@ def new_session():
                 flash(problem_message(cannot.problem), "error")
     if submitted_and_valid(form):
         try:
-            help_session = service.log_session(db.session, form.data_for_service(), current_user, origin)
+            data = form.data_for_service()
+            help_session = service.log_session(db.session, data, current_user, origin)
         except service.CannotLog as cannot:
             db.session.rollback()
             if cannot.problem is service.Problem.ALREADY_LOGGED and service.can_edit(
@@ -74,9 +75,10 @@ def new_session():
                 form.form_errors.append(problem_message(cannot.problem))
         else:
             flash(_("The session is saved."), "success")
-            if help_session.outcome == Outcome.FOLLOW_UP.value:
+            if data.outcome == Outcome.FOLLOW_UP.value:
                 return redirect(follow_up_url(origin, help_session))
-            return redirect(url_for("desk.index", day=help_session.day.isoformat()))
+            # From what was sent: reading the saved row again would cost a statement.
+            return redirect(url_for("desk.index", day=data.day.isoformat()))
     return render_form(form, topics, origin=origin, participants=participants, action=url_for("desk.new_session", **{
         name: value for name, value in ids.items() if value is not None}))
 
