@@ -65,15 +65,17 @@ def revoke_all_sessions(user, keep_current=False):
 
 
 def load_user(token):
-    row = db.session.execute(
-        db.select(StaffSession).where(StaffSession.token_hash == _hash(token))
+    """The active user of this session token, if the session is neither revoked nor expired.
+
+    One statement: every staff page asks it first.
+    """
+    user = db.session.execute(
+        db.select(User).join(StaffSession, StaffSession.user_id == User.id)
+        .where(StaffSession.token_hash == _hash(token), StaffSession.revoked_at.is_(None),
+               StaffSession.expires_at > utcnow(), User.active.is_(True))
     ).scalar_one_or_none()
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
-        return None
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    user.session_token = token
+    if user is not None:
+        user.session_token = token
     return user
 
 

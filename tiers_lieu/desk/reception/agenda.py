@@ -80,7 +80,7 @@ def _day_slots_statement(by_facilitator, by_place):
         select(Slot)
         .where(Slot.starts_at >= bindparam("start"), Slot.starts_at < bindparam("end"))
         .options(joinedload(Slot.location), joinedload(Slot.facilitator), selectinload(Slot.topics),
-                 selectinload(Slot.bookings).selectinload(Booking.topic))
+                 selectinload(Slot.bookings).joinedload(Booking.topic))
         .order_by(Slot.starts_at, Slot.location_id, Slot.id)
     )
     if by_facilitator:

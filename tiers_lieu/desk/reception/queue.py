@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from ... import audit
 from ...database import utcnow
@@ -67,7 +67,7 @@ def waiting(session, day):
     return session.execute(
         select(QueueTicket)
         .where(QueueTicket.day == day, QueueTicket.status == TicketStatus.WAITING.value)
-        .options(selectinload(QueueTicket.topic))
+        .options(joinedload(QueueTicket.topic))
         .order_by(QueueTicket.issued_at, QueueTicket.number)
     ).scalars().all()
 
@@ -77,7 +77,7 @@ def called(session, day):
     return session.execute(
         select(QueueTicket)
         .where(QueueTicket.day == day, QueueTicket.status == TicketStatus.CALLED.value)
-        .options(selectinload(QueueTicket.topic), selectinload(QueueTicket.called_by))
+        .options(joinedload(QueueTicket.topic), joinedload(QueueTicket.called_by))
         .order_by(QueueTicket.called_at.desc(), QueueTicket.number.desc())
     ).scalars().all()
 

@@ -22,7 +22,7 @@ from ...core.forms import refill_on_expired_csrf, submitted_and_valid
 from ...core.inputs import id_from
 from ...database import utcnow
 from ...extensions import db
-from . import agenda, queue
+from . import agenda, day_rows, queue
 from ...core.links import row_links
 from ..blueprint import bp
 from .forms import CallNextForm, CancelForm, WalkInForm
@@ -133,17 +133,18 @@ def day_context(view):
     day_agenda = agenda.day_agenda(db.session, view.day, tz, view.facilitator_id, view.location_id)
     topics = active_topics(db.session)
     callbacks, callbacks_waiting = callback_requests.oldest_waiting(db.session, DAY_CALLBACKS)
+    links, day_query = day_links(), "?" + urlencode(view.args())
     return {
         "view": view,
-        "agenda": day_agenda,
+        "slots": day_rows.slot_rows(day_agenda, links=links, day_query=day_query, is_today=view.day == view.today,
+                                    now=now),
         "now": now,
         "rules": rules,
         "waiting": queue.with_waiting_times(queue.waiting(db.session, view.day), now),
         "called": queue.called(db.session, view.day),
         "callbacks": callbacks,
         "callbacks_more": callbacks_waiting - len(callbacks),
-        "links": day_links(),
-        "day_query": "?" + urlencode(view.args()),
+        "links": links,
         "moments": {choice.value: choice.label for choice in moment_choices()},
         "display_phone": display_phone,
         "facilitators": db.session.execute(

@@ -1,0 +1,93 @@
+"""The day view's appointments as plain rows: what each line shows and which buttons it gets.
+
+The page lists every booking of the day with up to five buttons each, and reads the same
+attributes many times: read from ORM objects (instrumented attributes, topic names looked up in
+the request's language) that cost half the page's rendering. The rows are built once here; the
+buttons a booking gets are still decided by its status predicates (`Booking.can_check_in`…).
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+from ...booking.models import BookingStatus
+from ...i18n import clock
+
+
+@dataclass(frozen=True)
+class BookingRow:
+    id: int
+    first_name: str
+    status: str
+    status_label: str
+    topic_name: str
+    came_before: bool
+    arrived_at: str           # "09:32", or "" before check-in
+    note: Optional[str]
+    centre_reason: Optional[str]   # why the centre cancelled, shown to staff
+    # The buttons the booking gets: an address each, None when its status does not allow it.
+    check_in_url: Optional[str]     # today only
+    no_show_url: Optional[str]
+    log_url: Optional[str]
+    cancel_url: Optional[str]
+    resident_url: Optional[str]     # the resident's file, when the booking is linked to one
+    link_url: Optional[str]         # else, to link it to a resident
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    id: int
+    starts: str
+    ends: str
+    place: str
+    workshop_title: Optional[str]
+    workshop_url: Optional[str]     # to log the workshop, once someone booked it
+    facilitator: Optional[str]
+    topic_names: tuple
+    capacity: int
+    seats_taken: int
+    cancelled: bool
+    bookings: tuple
+
+
+def booking_row(booking, *, links, day_query, status_labels, topic_name, came_before, is_today, now):
+    cancelled_by_centre = booking.status == BookingStatus.CANCELLED_BY_CENTRE.value
+    return BookingRow(
+        id=booking.id, first_name=booking.first_name, status=booking.status,
+        status_label=status_labels[booking.status], topic_name=topic_name(booking.topic),
+        came_before=booking.id in came_before, arrived_at=clock(booking.checked_in_at), note=booking.note,
+        centre_reason=booking.cancel_reason if cancelled_by_centre else None,
+        check_in_url=links["arrived"](booking.id) if is_today and booking.can_check_in else None,
+        no_show_url=links["no_show"](booking.id) if booking.can_mark_no_show(now) else None,
+        log_url=links["log"](booking.id) if booking.can_log_session else None,
+        cancel_url=links["cancel"](booking.id) + day_query if booking.can_cancel(now) else None,
+        resident_url=links["resident"](booking.resident_id) if booking.resident_id else None,
+        link_url=None if booking.resident_id else links["link_booking"](booking.id),
+    )
+
+
+def slot_rows(agenda, *, links, day_query, is_today, now):
+    """The agenda's slots and bookings as rows, in the agenda's order."""
+    status_labels = {status.value: str(status.label) for status in BookingStatus}
+    names = {}
+
+    def topic_name(topic):
+        # Each topic's name once, in the request's language: a few topics for sixty bookings.
+        name = names.get(topic.id)
+        if name is None:
+            name = names[topic.id] = topic.name
+        return name
+
+    return [
+        SlotRow(
+            id=slot.id, starts=clock(slot.starts_at), ends=clock(slot.ends_at), place=slot.location.name,
+            workshop_title=slot.workshop_title,
+            workshop_url=links["workshop"](slot.id) if slot.is_workshop and slot.bookings else None,
+            facilitator=slot.facilitator.display_name if slot.facilitator else None,
+            topic_names=tuple(topic_name(topic) for topic in slot.topics), capacity=slot.capacity,
+            seats_taken=slot.seats_taken, cancelled=slot.cancelled,
+            bookings=tuple(booking_row(booking, links=links, day_query=day_query, status_labels=status_labels,
+                                       topic_name=topic_name,
+                                       came_before=agenda.came_before,
+                                       is_today=is_today, now=now) for booking in slot.bookings),
+        )
+        for slot in agenda.slots
+    ]
