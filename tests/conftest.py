@@ -24,9 +24,10 @@ from config import TestConfig
 from tiers_lieu import create_app, settings_cache
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.accounts.service import create_user
-from tiers_lieu.booking.models import (HOLDS_SEAT, Booking, BookingStatus, Location,
-                                       OpeningRule, Slot, Topic)
+from tiers_lieu.booking.models import HOLDS_SEAT, Booking, BookingStatus, Location, OpeningRule
 from tiers_lieu.extensions import db, limiter
+
+from . import factories
 
 STAFF_PASSWORD = "orange kettle under the bridge"
 CHROMIUM = "/usr/bin/chromium"
@@ -305,11 +306,8 @@ def make_topic(app):
 
     def make(**fields):
         number = next(counter)
-        topic = Topic(**{"slug": f"topic-{number}", "name_fr": f"Thématique {number}",
-                         "position": number, **fields})
-        db.session.add(topic)
-        db.session.commit()
-        return topic
+        return factories.add_topic(**{"slug": f"topic-{number}", "name_fr": f"Thématique {number}",
+                                      "position": number, **fields})
 
     return make
 
@@ -377,10 +375,7 @@ def make_slot(app, make_location):
         if "location" not in fields and "location_id" not in fields:
             fields["location"] = make_location()
         starts_at = fields.pop("starts_at", datetime(2030, 7, 1, 9, tzinfo=timezone.utc))
-        slot = Slot(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30), **fields)
-        db.session.add(slot)
-        db.session.commit()
-        return slot
+        return factories.add_slot(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30), **fields)
 
     return make
 

@@ -17,7 +17,7 @@ from config import TestConfig
 from tiers_lieu import create_app
 from tiers_lieu.booking.api import MAX_DAYS
 
-from .booking_helpers import PARIS, make_slots, make_topic
+from .factories import PARIS, make_slots, make_topic
 
 # The description as the app serves it. It reads no data, so an app without a database gives it;
 # the `api` fixture checks that the served app, on each database, gives the same.

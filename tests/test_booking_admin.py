@@ -7,7 +7,7 @@ from tiers_lieu.accounts.models import Role
 from tiers_lieu.booking.models import Closure, Location, OpeningRule, Slot, Topic
 from tiers_lieu.extensions import db
 
-from .booking_helpers import PARIS
+from .factories import PARIS
 from .conftest import submit
 
 

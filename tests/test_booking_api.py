@@ -6,7 +6,7 @@ import pytest
 from tiers_lieu.booking.models import Booking
 from tiers_lieu.extensions import db
 
-from .booking_helpers import PARIS, make_slots, make_topic
+from .factories import PARIS, make_slots, make_topic
 
 
 @pytest.fixture

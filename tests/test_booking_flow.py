@@ -9,7 +9,7 @@ from tiers_lieu.booking.models import Booking, BookingRules, BookingStatus, Call
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage
 
-from .booking_helpers import booking_form, make_slots, make_topic
+from .factories import booking_form, make_slots, make_topic
 from .conftest import csrf_token_from, submit
 
 TOKEN_IN_LOCATION = re.compile(r"/booking/([A-Za-z0-9_-]+)\?new=1$")

@@ -5,7 +5,7 @@ from tiers_lieu.booking.models import Booking
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage
 
-from .booking_helpers import booking_form, make_slots, make_topic
+from .factories import booking_form, make_slots, make_topic
 from .conftest import submit
 
 

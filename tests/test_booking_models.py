@@ -1,9 +1,7 @@
-"""The booking schema: the migration matches the models, and the database guards the seats."""
+"""The booking schema: its migration goes down and up, and the database guards the seats."""
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, update
 from sqlalchemy.exc import IntegrityError
@@ -15,18 +13,10 @@ from tiers_lieu.booking.models import OpeningRule, Slot
 from tiers_lieu.desk.reception import agenda
 from tiers_lieu.extensions import db
 
+from .test_migrations import schema_differences
+
 BOOKING_TABLES = {"topic", "procedure", "location", "opening_rule", "opening_rule_topic",
                   "closure", "slot", "slot_topic", "booking"}
-
-
-def schema_differences():
-    with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return compare_metadata(context, db.metadata)
-
-
-def test_migrated_schema_matches_the_models(app):
-    assert schema_differences() == []
 
 
 def test_booking_migration_goes_down_and_up_again(blank_database_url):

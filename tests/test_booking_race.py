@@ -14,7 +14,7 @@ from tiers_lieu.booking.codes import format_code
 from tiers_lieu.booking.models import Booking, Slot
 from tiers_lieu.extensions import db
 
-from .booking_helpers import make_slots, make_topic
+from .factories import make_slots, make_topic
 
 CLIENTS = 50
 HIDDEN = r'name="{}" type="hidden" value="([^"]+)"'

@@ -10,7 +10,7 @@ from tiers_lieu.booking.models import Booking, BookingStatus, Location, OpeningR
 from tiers_lieu.desk.lists import ensure_default_lists
 from tiers_lieu.extensions import db
 
-from .booking_helpers import PARIS
+from .factories import PARIS
 from .browser_helpers import assert_accessible, assert_fits_when_zoomed
 from .test_browser_foundation import log_in_with_keyboard
 

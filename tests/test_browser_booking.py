@@ -12,7 +12,7 @@ from tiers_lieu.booking.codes import format_code
 from tiers_lieu.booking.models import Booking, CallbackRequest, Slot
 from tiers_lieu.extensions import db
 
-from .booking_helpers import PARIS, make_slots, make_topic
+from .factories import PARIS, make_slots, make_topic
 from .browser_helpers import assert_accessible, assert_fits_when_zoomed
 
 pytestmark = pytest.mark.browser

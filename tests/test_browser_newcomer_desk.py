@@ -18,7 +18,7 @@ from tiers_lieu.desk.demo import TODAY
 from tiers_lieu.desk.models import HelpSession, QueueTicket, TicketStatus
 from tiers_lieu.extensions import db
 
-from .booking_helpers import PARIS
+from .factories import PARIS
 from .browser_helpers import assert_accessible
 from .test_browser_sessions import active, tab_to
 

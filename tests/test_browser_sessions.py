@@ -11,7 +11,7 @@ from tiers_lieu.desk.lists import ensure_default_lists
 from tiers_lieu.desk.models import Attendee, HelpSession, Resident, search_key
 from tiers_lieu.extensions import db
 
-from .booking_helpers import make_slots, make_topic
+from .factories import make_slots, make_topic
 from .browser_helpers import assert_accessible, assert_fits_when_zoomed
 from .conftest import STAFF_PASSWORD
 

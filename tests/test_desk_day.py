@@ -12,7 +12,7 @@ from tiers_lieu.desk.models import QueueTicket, TicketSource
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage
 
-from .booking_helpers import make_topic
+from .factories import make_topic
 from .conftest import log_in, submit
 
 PARIS = ZoneInfo("Europe/Paris")

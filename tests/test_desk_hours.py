@@ -10,7 +10,7 @@ from tiers_lieu.booking.models import BookingStatus, Closure, Location, OpeningR
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage
 
-from .booking_helpers import PARIS
+from .factories import PARIS
 from .conftest import submit
 
 

@@ -9,7 +9,7 @@ from tiers_lieu.desk.reception import queue
 from tiers_lieu.desk.models import QueueTicket, TicketSource, TicketStatus
 from tiers_lieu.extensions import db
 
-from .booking_helpers import make_topic
+from .factories import make_topic
 from .conftest import log_in, submit
 
 DAY = date(2030, 7, 1)

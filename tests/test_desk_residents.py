@@ -13,7 +13,7 @@ from tiers_lieu.desk.models import Attendee, HelpSession, Resident
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage
 
-from .booking_helpers import make_slots, make_topic
+from .factories import make_slots, make_topic
 from .conftest import STAFF_PASSWORD, submit
 
 

@@ -14,7 +14,7 @@ from tiers_lieu.desk.sessions.log import ADMIN_TOPIC_SLUGS
 from tiers_lieu.desk.models import Attendee, HelpSession, Need, QueueTicket, Resident, TicketStatus
 from tiers_lieu.extensions import db
 
-from .booking_helpers import PARIS, make_slots, make_topic
+from .factories import PARIS, make_slots, make_topic
 from .conftest import csrf_token_from
 
 

@@ -49,7 +49,7 @@ from tiers_lieu.desk.residents import directory as residents
 from tiers_lieu.desk.models import HelpSession, QueueTicket, Resident
 from tiers_lieu.extensions import db
 
-from .booking_helpers import local_instant
+from .factories import local_instant
 from .conftest import csrf_token_from, make_app
 
 # --- hostile values ----------------------------------------------------------------------------

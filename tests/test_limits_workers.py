@@ -14,7 +14,7 @@ from tiers_lieu.accounts.service import create_user
 from tiers_lieu.desk.models import QueueTicket
 from tiers_lieu.extensions import db
 
-from .booking_helpers import make_slots, make_topic
+from .factories import make_slots, make_topic
 from .conftest import empty_database, make_app
 
 REDIS_DB = 13  # this file's own Redis database, emptied before and after each test

@@ -12,7 +12,7 @@ from tiers_lieu.desk.demo import TODAY, WALK_INS
 from tiers_lieu.desk.models import QueueTicket
 from tiers_lieu.extensions import db
 
-from .booking_helpers import make_topic
+from .factories import make_topic
 from .conftest import csrf_token_from
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 from tiers_lieu.extensions import limiter
 from tiers_lieu.logs import redact
 
-from .booking_helpers import booking_form, make_slots, make_topic
+from .factories import booking_form, make_slots, make_topic
 from .conftest import empty_database, make_app, submit
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -12,7 +12,7 @@ from tiers_lieu.booking.messages import manage_url
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage
 
-from .booking_helpers import booking_form, make_slots, make_topic
+from .factories import booking_form, make_slots, make_topic
 from .conftest import csrf_token_from
 from .test_booking_flow import booked_token
 

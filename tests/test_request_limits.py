@@ -17,7 +17,7 @@ from tiers_lieu.extensions import db
 
 from bench.harness import ROOT, gunicorn
 
-from .booking_helpers import make_slots
+from .factories import make_slots
 from .conftest import csrf_token_from, make_app, submit
 from .test_desk_sessions import session_form
 

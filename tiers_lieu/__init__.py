@@ -66,7 +66,7 @@ def register_request_parsing(app):
 
 
 def register_extensions(app):
-    from . import database, i18n, logs, models  # noqa: F401  (models: the whole schema is known)
+    from . import database, i18n, logs, models, settings_cache  # noqa: F401  (models: the whole schema is known)
     from .accounts import auth
     from .core import limits
     from .extensions import csrf, db, limiter, migrate
@@ -81,8 +81,10 @@ def register_extensions(app):
     limits.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
-    # Every save of a help session also updates the statistics' per-day counts, in its transaction.
+    # Every save of a help session also updates the statistics' per-day counts, in its transaction;
+    # a change of a cached setting (the centre, the booking rules, topics) empties this process's copy.
     daily_counts.keep_up_to_date()
+    settings_cache.watch_flushes()
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)

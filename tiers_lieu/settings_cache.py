@@ -42,11 +42,16 @@ def forget(*names):
 
 
 def forget_when_flushed(model, name):
-    """Forget the setting when a row of this model is added, changed or deleted in this process."""
+    """Forget the setting when a row of this model is added, changed or deleted in this process
+    (once `watch_flushes` runs: the application factory calls it)."""
     _watched.add((model, name))
 
 
-@event.listens_for(Session, "after_flush")
+def watch_flushes():
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+
+
 def _after_flush(session, flush_context):
     changed = {type(obj) for obj in (*session.new, *session.dirty, *session.deleted)}
     for model, name in _watched:

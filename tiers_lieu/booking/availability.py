@@ -1,4 +1,5 @@
-"""Which slots a resident may book: queries that views, the API and the desk share."""
+"""Which slots a resident may book, and the booking rules: queries that views, the API and the desk
+share. Not a pure module: it runs SQL (see the README's architecture section)."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache

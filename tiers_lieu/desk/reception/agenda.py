@@ -18,7 +18,7 @@ from ...booking.models import Booking, BookingStatus, Slot
 from ...core.inputs import date_from
 from ...database import utcnow
 from . import queue
-from ..models import Attendee, HelpSession
+from ..models import Attendee, HelpSession, TicketSource
 
 # A day further than this from today is surely a typing mistake.
 FARTHEST_DAY = timedelta(days=10 * 366)
@@ -197,7 +197,7 @@ def check_in(session, booking, *, rules, tz, now=None):
     if late:
         # After the check-in's own commit: a clash on the ticket number retries only the ticket.
         ticket = queue.issue(session, day=local_day(now, tz), topic_id=booking.topic_id,
-                             first_name=booking.first_name, source=queue.TicketSource.LATE_BOOKING,
+                             first_name=booking.first_name, source=TicketSource.LATE_BOOKING,
                              booking_id=booking.id, resident_id=booking.resident_id, now=now)
     session.refresh(booking)
     return ticket

@@ -20,10 +20,6 @@ ISSUE_ATTEMPTS = 20
 DESK_LABEL_MAX = 20
 DISPLAYED_CALLS = 6
 
-__all__ = ["QueueTicket", "TicketSource", "TicketStatus", "issue", "waiting", "call_next", "close", "recall",
-           "QueueRefused", "QueueRefusal", "recent_calls", "waiting_count"]
-
-
 class QueueRefusal(enum.Enum):
     NOT_TODAY = "not_today"          # a ticket of another day
     NOT_CALLED = "not_called"        # served before being called

@@ -1,4 +1,8 @@
-"""Shared set-up for the booking tests: a topic with bookable slots a few days from now."""
+"""The one place tests create rows of the booking domain; conftest's fixtures call it too.
+
+`make_topic` and `make_slots` give a ready topic ("demarches") with bookable slots a few days from
+now; `add_topic` and `add_slot` take every field from the caller (the fixtures' own defaults).
+"""
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -13,14 +17,25 @@ def local_instant(days_ahead, hour, minute=0):
     return datetime.combine(day, time(hour, minute), tzinfo=PARIS).astimezone(timezone.utc)
 
 
-def make_topic(slug="demarches", **fields):
-    topic = Topic(slug=slug, name_fr="Démarches administratives", name_en="Administrative procedures",
-                  description_fr="CAF, impôts…", description_en="CAF, taxes…", pictogram="demarches.svg",
-                  what_to_bring_fr="Une pièce d'identité\nVotre carte Vitale",
-                  what_to_bring_en="An identity document\nYour carte Vitale", **fields)
+def add_topic(**fields):
+    topic = Topic(**fields)
     db.session.add(topic)
     db.session.commit()
     return topic
+
+
+def add_slot(**fields):
+    slot = Slot(**fields)
+    db.session.add(slot)
+    db.session.commit()
+    return slot
+
+
+def make_topic(slug="demarches", **fields):
+    return add_topic(**{"slug": slug, "name_fr": "Démarches administratives", "name_en": "Administrative procedures",
+                        "description_fr": "CAF, impôts…", "description_en": "CAF, taxes…",
+                        "pictogram": "demarches.svg", "what_to_bring_fr": "Une pièce d'identité\nVotre carte Vitale",
+                        "what_to_bring_en": "An identity document\nYour carte Vitale", **fields})
 
 
 def make_slots(topic, count=1, days_ahead=2, capacity=1, hour=9, location=None, title=None):
