@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from flask import current_app
 
+from tiers_lieu.booking.availability import Window, booking_rules, free_slots
 from tiers_lieu.booking.codes import token_for
 from tiers_lieu.booking.models import Booking, BookingStatus, CallbackRequest, OpeningRule, Procedure, Slot, Topic
 from tiers_lieu.demo import DEMO_PASSWORD, load_demo
@@ -103,9 +104,9 @@ def demo_pages():
     now = datetime.now(timezone.utc)
     coming = first(db.select(Booking).join(Slot).where(Booking.status == BookingStatus.BOOKED,
                                                        Slot.starts_at > now).order_by(Slot.starts_at))
-    free_slot = first(db.select(Slot).where(Slot.starts_at > now, Slot.seats_taken < Slot.capacity)
-                      .order_by(Slot.starts_at))
     topic = first(db.select(Topic).where(Topic.active.is_(True)).order_by(Topic.position))
+    # The first slot the topic's page offers: free, for this topic, beyond the minimum notice.
+    free_slot = free_slots(db.session, Window.for_rules(booking_rules(db.session), now), topic.id, limit=1)[0]
     token = token_for(coming.request_key)
     resident = first(db.select(Resident).order_by(Resident.id))
     callback = first(db.select(CallbackRequest).order_by(CallbackRequest.id))
