@@ -5,9 +5,9 @@ Each blueprint keeps its own routes and access checks; an `HoursScope` says whos
 shows, whether it chooses the facilitator, and which blueprint's pages it leads back to.
 """
 from dataclasses import dataclass
-from typing import Optional as OptionalType
 
-from flask import flash, redirect, render_template, session as browser_session, url_for
+from flask import flash, redirect, render_template, url_for
+from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -98,7 +98,7 @@ class HoursScope:
     index_template: str
     rule_template: str
     back_label: str
-    facilitator_id: OptionalType[int] = None   # None: everyone's, and the form names the facilitator
+    facilitator_id: int | None = None   # None: everyone's, and the form names the facilitator
 
     @property
     def chooses_facilitator(self):
@@ -118,11 +118,8 @@ def own():
 
 
 def active_staff():
-    return db.session.execute(select_active_staff()).scalars().all()
-
-
-def select_active_staff():
-    return db.select(User).where(User.active.is_(True)).order_by(User.display_name)
+    return db.session.execute(
+        db.select(User).where(User.active.is_(True)).order_by(User.display_name)).scalars().all()
 
 
 def absence_form(scope):
