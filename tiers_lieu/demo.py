@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 
 from .accounts.models import Role, User
 from .accounts.service import create_user, find_by_email
-from .core.centre import Centre
 from .booking.demo import demo_booking, demo_bookings
+from .core.centre import Centre
 from .desk.demo import demo_today
 from .desk.lists import ensure_default_lists
 from .extensions import db

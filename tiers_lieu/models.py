@@ -7,5 +7,5 @@ from .booking.models import (Booking, BookingRules, CallbackRequest, Closure, Lo
 from .notify.models import DeliveryAttempt, OutboxMessage  # noqa: F401
 from .desk.models import (Attendee, HelpSession, Need, QueueTicket, ReferralTarget,  # noqa: F401
                           Resident)
-from .stats.daily_counts import SessionDayCount  # noqa: F401
 from .stats import indexes  # noqa: F401  (the statistics' indexes on desk and booking tables)
+from .stats.daily_counts import SessionDayCount  # noqa: F401

@@ -10,8 +10,8 @@ from ..audit import TARGET_KINDS, AuditEvent, action_label, detail_lines, target
 from ..core.centre import centre_timezone
 from ..core.links import url_with_query
 from ..extensions import db
-from .forms import AuditFilterForm
 from .blueprint import bp
+from .forms import AuditFilterForm
 
 PER_PAGE = 50
 

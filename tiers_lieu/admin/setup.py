@@ -11,11 +11,11 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..booking.contact import display_phone, normalise_phone
 from ..booking.models import Location, Procedure, Topic
+from ..core.centre import Centre
 from ..desk.models import Need, ReferralKind, ReferralTarget
 from ..extensions import db
-from .forms import CentreForm, LocationForm, NeedForm, ProcedureForm, ReferralTargetForm, TopicForm
-from ..core.centre import Centre
 from .blueprint import bp
+from .forms import CentreForm, LocationForm, NeedForm, ProcedureForm, ReferralTargetForm, TopicForm
 
 
 def get_or_404(model, row_id):

@@ -9,11 +9,11 @@ from .. import audit
 from ..accounts import service
 from ..accounts.forms import EditStaffForm, NewStaffForm, ResetPasswordForm
 from ..accounts.models import User
-from ..booking.availability import DEFAULT_RULES
-from ..core.centre import centre_today
 from ..booking import opening
+from ..booking.availability import DEFAULT_RULES
 from ..booking.forms import BookingRulesForm, ClosureForm
 from ..booking.models import BookingRules, Closure, Location
+from ..core.centre import centre_today
 from ..core.inputs import EARLIEST_DATE, LATEST_DATE
 from ..extensions import db
 from .blueprint import bp

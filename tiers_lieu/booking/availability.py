@@ -10,8 +10,8 @@ from sqlalchemy import bindparam, literal, select
 from sqlalchemy.orm import selectinload
 
 from ..settings_cache import forget_when_flushed, remember
-from .topics import active_topics
 from .models import BookingRules, Location, Seats, Slot, Topic, TopicCard, slot_topic
+from .topics import active_topics
 
 
 DEFAULT_RULES = {"min_notice_minutes": 120, "horizon_weeks": 8, "change_deadline_minutes": 0,

@@ -4,16 +4,16 @@ from datetime import time
 from sqlalchemy import select
 
 from ..accounts.service import find_by_email
+from ..core.centre import centre_today
 from ..database import utcnow
 from ..extensions import db
 from . import reservations
-from .availability import Window, booking_rules, free_slots
-from ..core.centre import centre_today
-from .contact import normalise_phone
 from . import opening
-from .topics import active_topics
+from .availability import Window, booking_rules, free_slots
+from .contact import normalise_phone
 from .models import Booking, Location, OpeningRule, Procedure, Topic
 from .reservations import Contact
+from .topics import active_topics
 
 TOPICS = [
     {

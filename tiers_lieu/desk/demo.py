@@ -9,15 +9,15 @@ from sqlalchemy import select
 
 from ..accounts.service import find_by_email
 from ..booking import reservations
-from ..booking.topics import active_topics
-from ..core.centre import centre_timezone
 from ..booking.codes import hash_token, new_request_key, token_for
 from ..booking.contact import normalise_phone
 from ..booking.models import Booking, BookingStatus, Location, Slot, Topic
+from ..booking.topics import active_topics
+from ..core.centre import centre_timezone
 from ..database import utcnow
 from ..extensions import db
-from .reception import agenda, queue
 from .models import QueueTicket, TicketSource
+from .reception import agenda, queue
 
 # (first name, phone, e-mail, note, topic slug, status)
 TODAY = [

@@ -8,8 +8,8 @@ from flask.cli import with_appcontext
 
 from ..core.centre import centre_timezone
 from ..extensions import db
-from .history import bench_history
 from .daily_counts import refresh
+from .history import bench_history
 
 stats = click.Group("stats", help="The usage statistics.")
 

@@ -17,8 +17,8 @@ from ...booking import reservations
 from ...booking.models import Booking, BookingStatus, Slot
 from ...core.inputs import date_from
 from ...database import utcnow
-from . import queue
 from ..models import Attendee, HelpSession, TicketSource
+from . import queue
 
 # A day further than this from today is surely a typing mistake.
 FARTHEST_DAY = timedelta(days=10 * 366)

@@ -9,16 +9,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ...booking.availability import booking_rules
-from ...booking.topics import active_topic, active_topics
-from ...core.centre import centre_timezone, centre_today
 from ...booking.codes import normalise_code
 from ...booking.models import Booking, BookingStatus
+from ...booking.topics import active_topic, active_topics
+from ...core.centre import centre_timezone, centre_today
 from ...core.forms import refill_on_expired_csrf, submitted_and_valid
 from ...core.limits import limit_failures, record_failure
 from ...extensions import db, limiter
+from ..models import TicketSource, ticket_label
 from . import agenda, queue
 from .forms import KioskCodeForm, KioskTicketForm
-from ..models import TicketSource, ticket_label
 
 bp = Blueprint("lobby", __name__)
 

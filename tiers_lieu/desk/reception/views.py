@@ -1,8 +1,8 @@
 """The day at the desk: appointments, check-in, the walk-in queue and call-back requests (/desk/)."""
 from dataclasses import dataclass
-from urllib.parse import urlencode
 from datetime import date, timedelta
 from typing import Optional
+from urllib.parse import urlencode
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -11,23 +11,22 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ...accounts.models import User
+from ...booking import callbacks as callback_requests
 from ...booking.availability import booking_rules
-from ...core.centre import centre_timezone, centre_today
 from ...booking.contact import display_phone
 from ...booking.forms import moment_choices
-from ...booking import callbacks as callback_requests
-from ...booking.topics import active_topics
 from ...booking.models import BookingStatus, CallbackRequest, Location
+from ...booking.topics import active_topics
+from ...core.centre import centre_timezone, centre_today
 from ...core.forms import refill_on_expired_csrf, submitted_and_valid
 from ...core.inputs import id_from
+from ...core.links import row_links
 from ...database import utcnow
 from ...extensions import db
-from . import agenda, day_rows, queue
-from ...core.links import row_links
 from ..blueprint import bp
-from .forms import CallNextForm, CancelForm, WalkInForm
 from ..models import QueueTicket, TicketSource, TicketStatus
-
+from . import agenda, day_rows, queue
+from .forms import CallNextForm, CancelForm, WalkInForm
 
 
 @bp.route("/")

@@ -8,21 +8,21 @@ from flask_login import current_user
 
 from ... import audit
 from ...booking import reservations
-from ...booking.availability import Window, booking_rules, free_slots
 from ...booking import callbacks
-from ...booking.topics import active_topics
+from ...booking.availability import Window, booking_rules, free_slots
 from ...booking.codes import format_code, new_request_key
 from ...booking.contact import display_phone
 from ...booking.models import Booking, CallbackRequest
 from ...booking.reservations import BookingRefused, Contact, Refusal
+from ...booking.topics import active_topics
 from ...core.forms import refill_on_expired_csrf, submitted_and_valid
 from ...core.inputs import id_argument, id_from
 from ...database import utcnow
 from ...extensions import db
-from . import directory as service
-from ..models import AgeBracket, Autonomy, Outcome, QueueTicket
-from .forms import BookForForm, ResidentForm, SearchForm
 from ..blueprint import bp
+from ..models import AgeBracket, Autonomy, Outcome, QueueTicket
+from . import directory as service
+from .forms import BookForForm, ResidentForm, SearchForm
 
 REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 SLOTS_OFFERED = 24

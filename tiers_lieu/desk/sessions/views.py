@@ -8,10 +8,10 @@ from ...core.centre import centre_timezone
 from ...core.forms import refill_on_expired_csrf, submitted_and_valid
 from ...core.inputs import id_argument
 from ...extensions import db
-from . import log as service
-from ..models import HelpSession, Outcome
-from .forms import SessionForm
 from ..blueprint import bp
+from ..models import HelpSession, Outcome
+from . import log as service
+from .forms import SessionForm
 
 ORIGINS = ("booking", "ticket", "slot", "resident")
 
