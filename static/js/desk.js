@@ -1,5 +1,5 @@
 // The desk's day refreshes itself every 20 seconds, without losing what a facilitator is typing:
-// a part (agenda, queue) is replaced only when none of its fields has the focus or unsent input.
+// a part (agenda, queue, call-backs) is replaced only when none of its fields has the focus or unsent input.
 (function () {
   "use strict";
   var container = document.getElementById("desk-day");
