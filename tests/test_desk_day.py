@@ -1,4 +1,5 @@
 """The desk's day view: the agenda of a day, check-in, no-shows, cancelling for a resident."""
+import re
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ from tiers_lieu.accounts.models import Role
 from tiers_lieu.booking.models import Booking, BookingStatus, CallbackRequest, Slot
 from tiers_lieu.desk.reception import agenda, queue
 from tiers_lieu.desk.models import QueueTicket, TicketSource
+from tiers_lieu.desk.reception.views import DAY_CALLBACKS
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage
 
@@ -324,6 +326,20 @@ def test_call_back_requests_appear_with_a_booking_link(client, staff, topic):
     assert reload(CallbackRequest, callback.id).handled_at is not None
     response = submit(client, f"/desk/callbacks/{callback.id}/handled", {}, form_url="/desk/")
     assert response.headers["Location"].endswith("/desk/callbacks")
+
+
+def test_the_day_shows_the_oldest_call_backs_and_links_to_the_others(client, staff, topic):
+    staff()
+    for number in range(DAY_CALLBACKS + 3):
+        db.session.add(CallbackRequest(topic_id=topic.id, first_name=f"Person{number:02d}", phone="+33655555555",
+                                       created_at=datetime(2030, 1, 1, 9, number, tzinfo=timezone.utc)))
+    db.session.commit()
+    page = client.get("/desk/").page
+    shown = sorted(set(re.findall(r"Person\d\d", page)))
+    assert shown == [f"Person{number:02d}" for number in range(DAY_CALLBACKS)]
+    assert "3 more requests: see them all" in page and 'href="/desk/callbacks"' in page
+    every = client.get("/desk/callbacks").page
+    assert all(f"Person{number:02d}" in every for number in range(DAY_CALLBACKS + 3))
 
 
 # --- a fixed number of queries ---------------------------------------------------------------

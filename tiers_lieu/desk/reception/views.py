@@ -38,7 +38,7 @@ def index():
 
 @bp.route("/day/fragment")
 def day_fragment():
-    """The agenda and the queue alone, for the page to refresh itself (static/js/desk.js)."""
+    """The agenda, the queue and the call-backs alone, for the page to refresh itself (static/js/desk.js)."""
     view = day_from_request(quiet=True)
     return render_template("desk/_day_parts.html", **day_context(view))
 
