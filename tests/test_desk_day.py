@@ -9,7 +9,7 @@ from sqlalchemy import event
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.booking.models import Booking, BookingStatus, CallbackRequest, Slot
 from tiers_lieu.desk.reception import agenda, queue
-from tiers_lieu.desk.models import QueueTicket, TicketSource
+from tiers_lieu.desk.models import Attendee, HelpSession, QueueTicket, Resident, TicketSource
 from tiers_lieu.desk.reception.views import DAY_CALLBACKS
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage
@@ -109,9 +109,39 @@ def test_came_before_comes_from_earlier_seen_bookings_of_the_same_phone(client, 
     make_booking(past, status=BookingStatus.SEEN, first_name="Awa", phone="+33622222222")
     returning = make_booking(desk_slot(minutes=60), first_name="Awa", phone="+33622222222")
     newcomer = make_booking(desk_slot(minutes=90), first_name="Binta", phone="+33633333333")
-    came = agenda.came_before(db.session, [returning, newcomer], returning.slot.starts_at.date())
-    assert came == {returning.id}
+    day = returning.slot.starts_at.astimezone(PARIS).date()
+    came = {booking.id: booking.came_before for booking in agenda.day_agenda(db.session, day, PARIS).bookings}
+    assert came == {returning.id: True, newcomer.id: False}
     assert "Came before" in client.get("/desk/", headers={"Accept-Language": "en"}).page
+
+
+def test_came_before_also_comes_from_an_earlier_help_session_or_the_same_email(staff, desk_slot, make_booking,
+                                                                              make_slot, near_midnight):
+    """A resident helped on an earlier day came before; so did an e-mail seen on an earlier slot,
+    but not a help session of the same day, nor a booking seen later."""
+    facilitator = staff()
+    topic = desk_slot().topics[0]
+    resident = Resident(first_name="Inès", last_name="Haddad", name_key="ines haddad")
+    newcomer_resident = Resident(first_name="Yusuf", last_name="Demir", name_key="yusuf demir")
+    db.session.add_all([resident, newcomer_resident])
+    db.session.commit()
+    today = datetime.now(PARIS).date()
+    db.session.add_all([
+        HelpSession(day=today - timedelta(days=3), duration_minutes=30, facilitator_id=facilitator.id,
+                    autonomy="partly", attendees=[Attendee(resident_id=resident.id)]),
+        HelpSession(day=today, duration_minutes=30, facilitator_id=facilitator.id, autonomy="partly",
+                    attendees=[Attendee(resident_id=newcomer_resident.id)]),
+    ])
+    later = make_slot(starts_at=now_utc() + timedelta(days=20), topics=[topic])
+    make_booking(later, status=BookingStatus.SEEN, phone=None, email="later@example.org")
+    past = make_slot(starts_at=now_utc() - timedelta(days=8), topics=[topic])
+    make_booking(past, status=BookingStatus.SEEN, phone=None, email="awa@example.org")
+    helped = make_booking(desk_slot(minutes=30), phone=None, resident_id=resident.id)
+    same_day = make_booking(desk_slot(minutes=45), phone=None, resident_id=newcomer_resident.id)
+    by_email = make_booking(desk_slot(minutes=60), phone=None, email="awa@example.org")
+    seen_later = make_booking(desk_slot(minutes=75), phone=None, email="later@example.org")
+    came = {booking.id: booking.came_before for booking in agenda.day_agenda(db.session, today, PARIS).bookings}
+    assert came == {helped.id: True, same_day.id: False, by_email.id: True, seen_later.id: False}
 
 
 def test_another_day_is_reachable_and_a_bad_date_says_so(client, staff, make_slot, make_booking, topic):

@@ -84,6 +84,12 @@ def moment_choices():
             for day, day_name in WEEKDAYS for half, half_name in HALF_DAYS]
 
 
+def moment_words(moments):
+    """The half-days a call-back request says suit the person ("mon-am tue-pm"), in words."""
+    labels = {choice.value: choice.label for choice in moment_choices()}
+    return ", ".join(str(labels.get(code, code)) for code in moments.split())
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()

@@ -293,7 +293,7 @@ BOOKING_STATUS_LABELS = {
 }
 
 # The groups of statuses, named here only: the booking service, the desk, the statistics and the
-# templates ask these (or the predicates of `Booking` below), never a list of their own.
+# templates ask these (or the predicates of `BookingState` below), never a list of their own.
 # Holds a seat: counts in its slot's seats_taken (a no-show gave the seat back).
 HOLDS_SEAT = (BookingStatus.BOOKED.value, BookingStatus.CHECKED_IN.value, BookingStatus.SEEN.value)
 # Still expected: not yet helped nor cancelled; the resident or staff may still cancel it.
@@ -303,7 +303,50 @@ CANCELLED = (BookingStatus.CANCELLED_BY_RESIDENT.value, BookingStatus.CANCELLED_
 CHECKS_IN = (BookingStatus.BOOKED.value, BookingStatus.NO_SHOW.value)
 
 
-class Booking(db.Model):
+class BookingState:
+    """What a booking's status allows: shared by the model and the desk's rows (`desk.reception.agenda`).
+
+    Needs `status` and its slot's `slot_starts_at` and `slot_ends_at`.
+    """
+
+    __slots__ = ()
+
+    @property
+    def status_enum(self):
+        return BookingStatus(self.status)
+
+    @property
+    def holds_seat(self):
+        return self.status in HOLDS_SEAT
+
+    @property
+    def is_expected(self):
+        return self.status in EXPECTED
+
+    @property
+    def is_cancelled(self):
+        return self.status in CANCELLED
+
+    @property
+    def can_check_in(self):
+        """Whether the resident may be checked in (on the day of the slot: the desk checks the day)."""
+        return self.status in CHECKS_IN
+
+    def can_mark_no_show(self, now):
+        """Only once the slot has started, and only for someone still awaited."""
+        return self.status == BookingStatus.BOOKED.value and self.slot_starts_at <= now
+
+    @property
+    def can_log_session(self):
+        """A help session is logged from the desk for a resident who has arrived."""
+        return self.status == BookingStatus.CHECKED_IN.value
+
+    def can_cancel(self, now):
+        """Staff may cancel a booking still expected until its slot ends."""
+        return self.is_expected and self.slot_ends_at > now
+
+
+class Booking(BookingState, db.Model):
     """A resident's seat on a slot, reached through its secret link or its code and contact.
 
     Cancelled and no-show bookings stay for the statistics; only retention removes them.
@@ -341,38 +384,12 @@ class Booking(db.Model):
     resident = relationship("Resident")
 
     @property
-    def status_enum(self):
-        return BookingStatus(self.status)
+    def slot_starts_at(self):
+        return self.slot.starts_at
 
     @property
-    def holds_seat(self):
-        return self.status in HOLDS_SEAT
-
-    @property
-    def is_expected(self):
-        return self.status in EXPECTED
-
-    @property
-    def is_cancelled(self):
-        return self.status in CANCELLED
-
-    @property
-    def can_check_in(self):
-        """Whether the resident may be checked in (on the day of the slot: the desk checks the day)."""
-        return self.status in CHECKS_IN
-
-    def can_mark_no_show(self, now):
-        """Only once the slot has started, and only for someone still awaited."""
-        return self.status == BookingStatus.BOOKED.value and self.slot.starts_at <= now
-
-    @property
-    def can_log_session(self):
-        """A help session is logged from the desk for a resident who has arrived."""
-        return self.status == BookingStatus.CHECKED_IN.value
-
-    def can_cancel(self, now):
-        """Staff may cancel a booking still expected until its slot ends."""
-        return self.is_expected and self.slot.ends_at > now
+    def slot_ends_at(self):
+        return self.slot.ends_at
 
     def __repr__(self):
         return f"<Booking {self.id} slot {self.slot_id} {self.status}>"

@@ -5,16 +5,19 @@ that two facilitators clicking at the same time change a booking once; seats mov
 `booking.reservations`.
 """
 import enum
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
+from typing import Optional
 
 from sqlalchemy import and_, bindparam, exists, or_, select, update
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from ... import audit
+from ...accounts.models import User
 from ...booking import reservations
-from ...booking.models import Booking, BookingStatus, Slot
+from ...booking.models import (Booking, BookingState, BookingStatus, Location, Seats, Slot, Topic, TopicText,
+                               slot_topic)
 from ...core.inputs import date_from
 from ...database import utcnow
 from ..models import Attendee, HelpSession, TicketSource
@@ -60,27 +63,70 @@ def local_day(instant, tz):
     return instant.astimezone(tz).date()
 
 
-@dataclass
+@dataclass(frozen=True)
+class TopicLabel(TopicText):
+    """A topic's names, enough to say it in the request's language (`TopicText.name`)."""
+
+    id: int
+    name_fr: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class AgendaBooking(BookingState):
+    """A booking as the day view reads it: plain values, its status rules from `BookingState`."""
+
+    id: int
+    slot_id: int
+    first_name: str
+    status: str
+    topic: TopicLabel
+    checked_in_at: Optional[datetime]
+    note: Optional[str]
+    cancel_reason: Optional[str]
+    resident_id: Optional[int]
+    came_before: bool              # see `_came_before`
+    slot_starts_at: datetime
+    slot_ends_at: datetime
+
+
+@dataclass(frozen=True)
+class AgendaSlot(Seats):
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    seats_taken: int
+    cancelled: bool
+    workshop_title: Optional[str]
+    place: str
+    facilitator: Optional[str]     # the facilitator's display name
+    topics: tuple                  # TopicLabel, in the coordinator's order
+    bookings: tuple                # AgendaBooking: who is expected first, cancelled ones at the end
+
+
+@dataclass(frozen=True)
 class Agenda:
     day: date
     slots: list
-    came_before: set = field(default_factory=set)
 
     @property
     def bookings(self):
         return [booking for slot in self.slots for booking in slot.bookings]
 
 
-# The day view is the desk's most shown page: its statements are built once per shape, with
-# bound parameters, rather than on each request (building them cost more than running them).
+# The day view is the desk's most shown page, refreshed by every desk screen: it reads plain rows
+# (loading the same as ORM objects took most of its time) with statements built once per shape,
+# bound parameters and all (building them cost more than running them).
 
 @cache
 def _day_slots_statement(by_facilitator, by_place):
     query = (
-        select(Slot)
+        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.capacity, Slot.seats_taken, Slot.cancelled,
+               Slot.workshop_title, Location.name.label("place"), User.display_name.label("facilitator"))
+        .join(Location, Slot.location_id == Location.id)
+        .outerjoin(User, Slot.facilitator_id == User.id)
         .where(Slot.starts_at >= bindparam("start"), Slot.starts_at < bindparam("end"))
-        .options(joinedload(Slot.location), joinedload(Slot.facilitator), selectinload(Slot.topics),
-                 selectinload(Slot.bookings).joinedload(Booking.topic))
         .order_by(Slot.starts_at, Slot.location_id, Slot.id)
     )
     if by_facilitator:
@@ -90,27 +136,26 @@ def _day_slots_statement(by_facilitator, by_place):
     return query
 
 
-def day_slots(session, day, tz, facilitator_id=None, location_id=None):
-    """The day's slots, in order, with their place, facilitator, topics and bookings (4 queries)."""
-    start, end = day_bounds(day, tz)
-    statement = _day_slots_statement(bool(facilitator_id), bool(location_id))
-    slots = session.execute(statement, {"start": start, "end": end, "facilitator_id": facilitator_id,
-                                        "location_id": location_id}).unique().scalars().all()
-    for slot in slots:
-        # Who is expected first; cancelled ones at the end.
-        slot.bookings.sort(key=lambda booking: (booking.is_cancelled, booking.id))
-    return [slot for slot in slots if not slot.cancelled or slot.bookings]
-
-
 @cache
-def _came_before_statement():
-    earlier, earlier_slot, this_slot = aliased(Booking), aliased(Slot), aliased(Slot)
+def _slot_topics_statement():
+    return (
+        select(slot_topic.c.slot_id, Topic.id, Topic.name_fr, Topic.name_en)
+        .join(Topic, slot_topic.c.topic_id == Topic.id)
+        .where(slot_topic.c.slot_id.in_(bindparam("slot_ids", expanding=True)))
+        .order_by(slot_topic.c.slot_id, Topic.position, Topic.id)
+    )
+
+
+def _came_before():
+    """Whether the booking's resident came before the day: a seen booking (same resident, phone or
+    e-mail) on an earlier slot, or a help session logged for the resident on an earlier day."""
+    earlier, earlier_slot = aliased(Booking), aliased(Slot)
 
     def seen_before(*same_person):
         return exists(
             select(earlier.id)
             .join(earlier_slot, earlier.slot_id == earlier_slot.id)
-            .where(earlier.status == BookingStatus.SEEN.value, earlier_slot.starts_at < this_slot.starts_at,
+            .where(earlier.status == BookingStatus.SEEN.value, earlier_slot.starts_at < Slot.starts_at,
                    *same_person)
         )
 
@@ -118,33 +163,71 @@ def _came_before_statement():
         select(Attendee.id).join(HelpSession, Attendee.session_id == HelpSession.id)
         .where(Attendee.resident_id == Booking.resident_id, HelpSession.day < bindparam("day"))
     )
-    return (
-        select(Booking.id)
-        .join(this_slot, Booking.slot_id == this_slot.id)
-        .where(Booking.id.in_(bindparam("ids", expanding=True)))
-        .where(or_(
-            and_(Booking.resident_id.is_not(None),
-                 or_(seen_before(earlier.resident_id == Booking.resident_id), helped_before)),
-            and_(Booking.phone.is_not(None), seen_before(earlier.phone == Booking.phone)),
-            and_(Booking.email.is_not(None), seen_before(earlier.email == Booking.email)),
-        ))
+    return or_(
+        and_(Booking.resident_id.is_not(None),
+             or_(seen_before(earlier.resident_id == Booking.resident_id), helped_before)),
+        and_(Booking.phone.is_not(None), seen_before(earlier.phone == Booking.phone)),
+        and_(Booking.email.is_not(None), seen_before(earlier.email == Booking.email)),
     )
 
 
-def came_before(session, bookings, day):
-    """Ids of the bookings whose resident came before: a seen booking (same resident, phone or
-    e-mail) on an earlier slot, or a help session logged for the resident on an earlier day."""
-    ids = [booking.id for booking in bookings]
-    if not ids:
-        return set()
-    return set(session.execute(_came_before_statement(), {"ids": ids, "day": day}).scalars())
+@cache
+def _slot_bookings_statement():
+    return (
+        select(Booking.id, Booking.slot_id, Booking.first_name, Booking.status, Booking.checked_in_at, Booking.note,
+               Booking.cancel_reason, Booking.resident_id, Topic.id.label("topic_id"), Topic.name_fr, Topic.name_en,
+               _came_before().label("came_before"))
+        .join(Slot, Booking.slot_id == Slot.id)
+        .join(Topic, Booking.topic_id == Topic.id)
+        .where(Booking.slot_id.in_(bindparam("slot_ids", expanding=True)))
+        .order_by(Booking.slot_id, Booking.id)
+    )
+
+
+def day_slots(session, day, tz, facilitator_id=None, location_id=None):
+    """The day's slots, in order, with their place, facilitator, topics and bookings (3 queries).
+
+    A cancelled slot shows only while bookings remain on it, for staff to see who was told.
+    """
+    start, end = day_bounds(day, tz)
+    statement = _day_slots_statement(bool(facilitator_id), bool(location_id))
+    slots = session.execute(statement, {"start": start, "end": end, "facilitator_id": facilitator_id,
+                                        "location_id": location_id}).all()
+    if not slots:
+        return []
+    slot_ids = [slot.id for slot in slots]
+    labels, topics, bookings = {}, {slot_id: [] for slot_id in slot_ids}, {slot_id: [] for slot_id in slot_ids}
+
+    def label(topic_id, name_fr, name_en):
+        known = labels.get(topic_id)
+        if known is None:
+            known = labels[topic_id] = TopicLabel(topic_id, name_fr, name_en)
+        return known
+
+    for slot_id, topic_id, name_fr, name_en in session.execute(_slot_topics_statement(), {"slot_ids": slot_ids}):
+        topics[slot_id].append(label(topic_id, name_fr, name_en))
+    times = {slot.id: (slot.starts_at, slot.ends_at) for slot in slots}
+    for row in session.execute(_slot_bookings_statement(), {"slot_ids": slot_ids, "day": day}):
+        starts_at, ends_at = times[row.slot_id]
+        bookings[row.slot_id].append(AgendaBooking(
+            id=row.id, slot_id=row.slot_id, first_name=row.first_name, status=row.status,
+            topic=label(row.topic_id, row.name_fr, row.name_en), checked_in_at=row.checked_in_at, note=row.note,
+            cancel_reason=row.cancel_reason, resident_id=row.resident_id, came_before=bool(row.came_before),
+            slot_starts_at=starts_at, slot_ends_at=ends_at))
+    agenda = []
+    for slot in slots:
+        # Who is expected first; cancelled ones at the end.
+        booked = tuple(sorted(bookings[slot.id], key=lambda booking: (booking.is_cancelled, booking.id)))
+        if slot.cancelled and not booked:
+            continue
+        agenda.append(AgendaSlot(**slot._asdict(), topics=tuple(topics[slot.id]), bookings=booked))
+    return agenda
 
 
 def day_agenda(session, day, tz, facilitator_id=None, location_id=None):
-    slots = day_slots(session, day, tz, facilitator_id, location_id)
-    agenda = Agenda(day=day, slots=slots)
-    agenda.came_before = came_before(session, agenda.bookings, day)
-    return agenda
+    """The day's slots and bookings as plain rows, each booking saying whether its resident came
+    before (3 queries)."""
+    return Agenda(day=day, slots=day_slots(session, day, tz, facilitator_id, location_id))
 
 
 def load_booking(session, booking_id):

@@ -1,12 +1,13 @@
-"""The day view's appointments as plain rows: what each line shows and which buttons it gets.
+"""The day view's appointments as the page shows them: what each line says and which buttons it gets.
 
-The page lists every booking of the day with up to five buttons each, and reads the same
-attributes many times: read from ORM objects (instrumented attributes, topic names looked up in
-the request's language) that cost half the page's rendering. The rows are built once here; the
-buttons a booking gets are still decided by its status predicates (`Booking.can_check_in`…).
+The page lists every booking of the day with up to five buttons each: the rows are built once
+here, with their texts and addresses, from the agenda's plain rows (`agenda.day_agenda`); the
+buttons a booking gets are decided by its status rules (`BookingState.can_check_in`…).
 """
 from dataclasses import dataclass
 from typing import Optional
+
+from flask_babel import ngettext
 
 from ...booking.models import BookingStatus
 from ...i18n import clock
@@ -42,18 +43,17 @@ class SlotRow:
     workshop_url: Optional[str]     # to log the workshop, once someone booked it
     facilitator: Optional[str]
     topic_names: tuple
-    capacity: int
-    seats_taken: int
+    seats: str                      # "3 seats, 2 taken"
     cancelled: bool
     bookings: tuple
 
 
-def booking_row(booking, *, links, day_query, status_labels, topic_name, came_before, is_today, now):
+def booking_row(booking, *, links, day_query, status_labels, topic_name, is_today, now):
     cancelled_by_centre = booking.status == BookingStatus.CANCELLED_BY_CENTRE.value
     return BookingRow(
         id=booking.id, first_name=booking.first_name, status=booking.status,
         status_label=status_labels[booking.status], topic_name=topic_name(booking.topic),
-        came_before=booking.id in came_before, arrived_at=clock(booking.checked_in_at), note=booking.note,
+        came_before=booking.came_before, arrived_at=clock(booking.checked_in_at), note=booking.note,
         centre_reason=booking.cancel_reason if cancelled_by_centre else None,
         check_in_url=links["arrived"](booking.id) if is_today and booking.can_check_in else None,
         no_show_url=links["no_show"](booking.id) if booking.can_mark_no_show(now) else None,
@@ -67,7 +67,7 @@ def booking_row(booking, *, links, day_query, status_labels, topic_name, came_be
 def slot_rows(agenda, *, links, day_query, is_today, now):
     """The agenda's slots and bookings as rows, in the agenda's order."""
     status_labels = {status.value: str(status.label) for status in BookingStatus}
-    names = {}
+    names, seats = {}, {}
 
     def topic_name(topic):
         # Each topic's name once, in the request's language: a few topics for sixty bookings.
@@ -76,17 +76,24 @@ def slot_rows(agenda, *, links, day_query, is_today, now):
             name = names[topic.id] = topic.name
         return name
 
+    def seats_text(slot):
+        # Said once per count: a day's slots mostly have the same seats.
+        key = slot.capacity, slot.seats_taken
+        text = seats.get(key)
+        if text is None:
+            text = seats[key] = ngettext("%(num)d seat, %(taken)d taken", "%(num)d seats, %(taken)d taken",
+                                         slot.capacity, taken=slot.seats_taken)
+        return text
+
     return [
         SlotRow(
-            id=slot.id, starts=clock(slot.starts_at), ends=clock(slot.ends_at), place=slot.location.name,
+            id=slot.id, starts=clock(slot.starts_at), ends=clock(slot.ends_at), place=slot.place,
             workshop_title=slot.workshop_title,
             workshop_url=links["workshop"](slot.id) if slot.is_workshop and slot.bookings else None,
-            facilitator=slot.facilitator.display_name if slot.facilitator else None,
-            topic_names=tuple(topic_name(topic) for topic in slot.topics), capacity=slot.capacity,
-            seats_taken=slot.seats_taken, cancelled=slot.cancelled,
+            facilitator=slot.facilitator, topic_names=tuple(topic_name(topic) for topic in slot.topics),
+            seats=seats_text(slot), cancelled=slot.cancelled,
             bookings=tuple(booking_row(booking, links=links, day_query=day_query, status_labels=status_labels,
                                        topic_name=topic_name,
-                                       came_before=agenda.came_before,
                                        is_today=is_today, now=now) for booking in slot.bookings),
         )
         for slot in agenda.slots

@@ -58,24 +58,32 @@ def issue(session, *, day, topic_id=None, first_name=None, source=TicketSource.D
     raise RuntimeError("no ticket number could be given after several attempts")
 
 
-def waiting(session, day):
-    """The day's waiting tickets in the order they will be called: first come, first served."""
-    return session.execute(
-        select(QueueTicket)
-        .where(QueueTicket.day == day, QueueTicket.status == TicketStatus.WAITING.value)
-        .options(joinedload(QueueTicket.topic))
-        .order_by(QueueTicket.issued_at, QueueTicket.number)
-    ).scalars().all()
+@dataclass(frozen=True)
+class Line:
+    """The day's queue as the desk shows it."""
+
+    waiting: list   # first come, first served: in the order they will be called
+    called: list    # being served (called, not yet closed), the latest call first
 
 
-def called(session, day):
-    """The day's tickets being served (called, not yet closed), the latest call first."""
-    return session.execute(
+def line(session, day):
+    """The day's waiting and called tickets, with their topic and who called them (one statement)."""
+    tickets = session.execute(
         select(QueueTicket)
-        .where(QueueTicket.day == day, QueueTicket.status == TicketStatus.CALLED.value)
+        .where(QueueTicket.day == day,
+               QueueTicket.status.in_([TicketStatus.WAITING.value, TicketStatus.CALLED.value]))
         .options(joinedload(QueueTicket.topic), joinedload(QueueTicket.called_by))
-        .order_by(QueueTicket.called_at.desc(), QueueTicket.number.desc())
     ).scalars().all()
+    waiting = [ticket for ticket in tickets if ticket.status == TicketStatus.WAITING.value]
+    called = [ticket for ticket in tickets if ticket.status == TicketStatus.CALLED.value]
+    waiting.sort(key=lambda ticket: (ticket.issued_at, ticket.number))
+    called.sort(key=lambda ticket: (ticket.called_at, ticket.number), reverse=True)
+    return Line(waiting=waiting, called=called)
+
+
+def waiting(session, day):
+    """The day's waiting tickets in the order they will be called."""
+    return line(session, day).waiting
 
 
 def waiting_count(session, day):

@@ -14,7 +14,7 @@ from ...accounts.models import User
 from ...booking import callbacks as callback_requests
 from ...booking.availability import booking_rules
 from ...booking.contact import display_phone
-from ...booking.forms import moment_choices
+from ...booking.forms import moment_words
 from ...booking.models import BookingStatus, CallbackRequest, Location
 from ...booking.topics import active_topics
 from ...core.centre import centre_timezone, centre_today
@@ -47,8 +47,7 @@ def day_fragment():
 def callbacks():
     """Residents who asked to be called back, oldest first; a freed seat shows as a match."""
     requests = callback_requests.waiting(db.session)
-    moments = {choice.value: choice.label for choice in moment_choices()}
-    return render_template("desk/callbacks.html", requests=requests, moments=moments,
+    return render_template("desk/callbacks.html", requests=requests, moment_words=moment_words,
                            display_phone=display_phone)
 
 
@@ -131,6 +130,7 @@ def day_context(view):
     rules = booking_rules(db.session)
     day_agenda = agenda.day_agenda(db.session, view.day, tz, view.facilitator_id, view.location_id)
     topics = active_topics(db.session)
+    in_line = queue.line(db.session, view.day)
     callbacks, callbacks_waiting = callback_requests.oldest_waiting(db.session, DAY_CALLBACKS)
     links, day_query = day_links(), "?" + urlencode(view.args())
     return {
@@ -139,18 +139,19 @@ def day_context(view):
                                     now=now),
         "now": now,
         "rules": rules,
-        "waiting": queue.with_waiting_times(queue.waiting(db.session, view.day), now),
-        "called": queue.called(db.session, view.day),
+        "waiting": queue.with_waiting_times(in_line.waiting, now),
+        "called": in_line.called,
         "callbacks": callbacks,
         "callbacks_more": callbacks_waiting - len(callbacks),
         "links": links,
-        "moments": {choice.value: choice.label for choice in moment_choices()},
+        "moment_words": moment_words,
         "display_phone": display_phone,
+        # The filters' choices, as (id, name) rows.
         "facilitators": db.session.execute(
-            select(User).where(User.active.is_(True)).order_by(User.display_name)).scalars().all(),
+            select(User.id, User.display_name).where(User.active.is_(True)).order_by(User.display_name)).all(),
         "locations": db.session.execute(
-            select(Location).where(Location.active.is_(True)).order_by(Location.position, Location.name)
-        ).scalars().all(),
+            select(Location.id, Location.name).where(Location.active.is_(True))
+            .order_by(Location.position, Location.name)).all(),
         "walk_in_form": WalkInForm(topics, formdata=None),
         "call_form": CallNextForm(formdata=None, desk=session.get("desk_label", "")),
         "statuses": BookingStatus,
