@@ -4,14 +4,17 @@ The one module that changes `CallbackRequest` rows: the public form receives the
 service flags them when a seat of their topic frees up, and the desk marks them handled (by
 hand, or by booking for the resident).
 """
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
+from typing import Optional
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..database import utcnow
-from .models import CallbackRequest, Slot
+from .models import CallbackRequest, Location, Slot, Topic, TopicLabel
 
 
 def receive(session, *, topic_id, first_name, phone, language, moments=(), moments_note=None):
@@ -36,23 +39,44 @@ def waiting(session):
     ).scalars().all()
 
 
+@dataclass(frozen=True)
+class WaitingRequest:
+    """A request as the desk's day view lists it: plain values, read on every refresh."""
+
+    id: int
+    first_name: str
+    phone: str
+    moments: str
+    moments_note: Optional[str]
+    topic: TopicLabel
+    match_starts_at: Optional[datetime]   # the seat that freed up, if any
+    match_place: Optional[str]
+
+
 @cache
 def _oldest_waiting_statement(limit):
-    # Many-to-one relations joined in: the desk's day view shows these on every refresh.
     return (
-        select(CallbackRequest, func.count().over())
+        select(CallbackRequest.id, CallbackRequest.first_name, CallbackRequest.phone, CallbackRequest.moments,
+               CallbackRequest.moments_note, Topic.id.label("topic_id"), Topic.name_fr, Topic.name_en,
+               Slot.starts_at, Location.name, func.count().over())
+        .join(Topic, CallbackRequest.topic_id == Topic.id)
+        .outerjoin(Slot, CallbackRequest.matched_slot_id == Slot.id)
+        .outerjoin(Location, Slot.location_id == Location.id)
         .where(CallbackRequest.handled_at.is_(None))
-        .options(joinedload(CallbackRequest.topic),
-                 joinedload(CallbackRequest.matched_slot).joinedload(Slot.location))
         .order_by(CallbackRequest.created_at, CallbackRequest.id).limit(limit)
     )
 
 
 def oldest_waiting(session, limit):
-    """The `limit` oldest requests nobody has handled, as `waiting` gives them, and how many wait
-    in all (one statement)."""
+    """The `limit` oldest requests nobody has handled, in the order `waiting` gives them, and how
+    many wait in all (one statement)."""
     rows = session.execute(_oldest_waiting_statement(limit)).all()
-    return [row[0] for row in rows], (rows[0][1] if rows else 0)
+    requests = [
+        WaitingRequest(id=request_id, first_name=first_name, phone=phone, moments=moments, moments_note=note,
+                       topic=TopicLabel(topic_id, name_fr, name_en), match_starts_at=starts_at, match_place=place)
+        for request_id, first_name, phone, moments, note, topic_id, name_fr, name_en, starts_at, place, _ in rows
+    ]
+    return requests, (rows[0][-1] if rows else 0)
 
 
 def flag_matches(session, slot_id, topic_id, now):

@@ -114,6 +114,16 @@ class TopicCard(TopicText):
         return cls(**{name: getattr(topic, name) for name in cls.__dataclass_fields__})
 
 
+@dataclass(frozen=True)
+class TopicLabel(TopicText):
+    """A topic's names, enough to say it in the request's language (`TopicText.name`): what the
+    desk's plain rows carry of a topic."""
+
+    id: int
+    name_fr: str
+    name_en: str
+
+
 class Procedure(db.Model):
     """A finer label under a topic: CAF, impots.gouv, Pronote…"""
 

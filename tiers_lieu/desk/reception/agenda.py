@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased, joinedload
 from ... import audit
 from ...accounts.models import User
 from ...booking import reservations
-from ...booking.models import (Booking, BookingState, BookingStatus, Location, Seats, Slot, Topic, TopicText,
+from ...booking.models import (Booking, BookingState, BookingStatus, Location, Seats, Slot, Topic, TopicLabel,
                                slot_topic)
 from ...core.inputs import date_from
 from ...database import utcnow
@@ -61,15 +61,6 @@ def day_bounds(day, tz):
 
 def local_day(instant, tz):
     return instant.astimezone(tz).date()
-
-
-@dataclass(frozen=True)
-class TopicLabel(TopicText):
-    """A topic's names, enough to say it in the request's language (`TopicText.name`)."""
-
-    id: int
-    name_fr: str
-    name_en: str
 
 
 @dataclass(frozen=True)

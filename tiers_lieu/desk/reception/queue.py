@@ -7,14 +7,18 @@ the next ticket).
 """
 import enum
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from ... import audit
+from ...accounts.models import User
+from ...booking.models import Topic, TopicLabel
 from ...database import utcnow
-from ..models import QueueTicket, TicketSource, TicketStatus
+from ..models import QueueTicket, TicketSource, TicketStatus, ticket_label
 
 ISSUE_ATTEMPTS = 20
 DESK_LABEL_MAX = 20
@@ -59,6 +63,27 @@ def issue(session, *, day, topic_id=None, first_name=None, source=TicketSource.D
 
 
 @dataclass(frozen=True)
+class InLine:
+    """A waiting or called ticket as the desk's day view lists it: plain values, read on every refresh."""
+
+    id: int
+    number: int
+    first_name: Optional[str]
+    status: str
+    source: str
+    resident_id: Optional[int]
+    issued_at: datetime
+    called_at: Optional[datetime]
+    desk: Optional[str]
+    topic: Optional[TopicLabel]
+    called_by: Optional[str]    # the facilitator's display name
+
+    @property
+    def label(self):
+        return ticket_label(self.number)
+
+
+@dataclass(frozen=True)
 class Line:
     """The day's queue as the desk shows it."""
 
@@ -66,16 +91,29 @@ class Line:
     called: list    # being served (called, not yet closed), the latest call first
 
 
+@cache
+def _line_statement():
+    return (
+        select(QueueTicket.id, QueueTicket.number, QueueTicket.first_name, QueueTicket.status, QueueTicket.source,
+               QueueTicket.resident_id, QueueTicket.issued_at, QueueTicket.called_at, QueueTicket.desk,
+               Topic.id.label("topic_id"), Topic.name_fr, Topic.name_en, User.display_name)
+        .outerjoin(Topic, QueueTicket.topic_id == Topic.id)
+        .outerjoin(User, QueueTicket.called_by_id == User.id)
+        .where(QueueTicket.day == bindparam("day"),
+               QueueTicket.status.in_([TicketStatus.WAITING.value, TicketStatus.CALLED.value]))
+    )
+
+
 def line(session, day):
     """The day's waiting and called tickets, with their topic and who called them (one statement)."""
-    tickets = session.execute(
-        select(QueueTicket)
-        .where(QueueTicket.day == day,
-               QueueTicket.status.in_([TicketStatus.WAITING.value, TicketStatus.CALLED.value]))
-        .options(joinedload(QueueTicket.topic), joinedload(QueueTicket.called_by))
-    ).scalars().all()
-    waiting = [ticket for ticket in tickets if ticket.status == TicketStatus.WAITING.value]
-    called = [ticket for ticket in tickets if ticket.status == TicketStatus.CALLED.value]
+    waiting, called = [], []
+    for row in session.execute(_line_statement(), {"day": day}):
+        ticket = InLine(
+            id=row.id, number=row.number, first_name=row.first_name, status=row.status, source=row.source,
+            resident_id=row.resident_id, issued_at=row.issued_at, called_at=row.called_at, desk=row.desk,
+            topic=TopicLabel(row.topic_id, row.name_fr, row.name_en) if row.topic_id else None,
+            called_by=row.display_name)
+        (waiting if ticket.status == TicketStatus.WAITING.value else called).append(ticket)
     waiting.sort(key=lambda ticket: (ticket.issued_at, ticket.number))
     called.sort(key=lambda ticket: (ticket.called_at, ticket.number), reverse=True)
     return Line(waiting=waiting, called=called)
@@ -187,7 +225,7 @@ def _check_open(ticket, day):
 
 @dataclass
 class Waiting:
-    ticket: QueueTicket
+    ticket: InLine
     minutes: int
 
 

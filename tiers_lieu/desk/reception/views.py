@@ -16,7 +16,7 @@ from ...booking.availability import booking_rules
 from ...booking.contact import display_phone
 from ...booking.forms import moment_words
 from ...booking.models import BookingStatus, CallbackRequest, Location
-from ...booking.topics import active_topics
+from ...booking.topics import active_topic_labels
 from ...core.centre import centre_timezone, centre_today
 from ...core.forms import refill_on_expired_csrf, submitted_and_valid
 from ...core.inputs import id_from
@@ -129,7 +129,7 @@ def day_context(view):
     now = utcnow()
     rules = booking_rules(db.session)
     day_agenda = agenda.day_agenda(db.session, view.day, tz, view.facilitator_id, view.location_id)
-    topics = active_topics(db.session)
+    topics = active_topic_labels(db.session)
     in_line = queue.line(db.session, view.day)
     callbacks, callbacks_waiting = callback_requests.oldest_waiting(db.session, DAY_CALLBACKS)
     links, day_query = day_links(), "?" + urlencode(view.args())
@@ -248,8 +248,7 @@ def booking_cancel(booking_id):
 @bp.route("/tickets", methods=["POST"])
 def ticket_new():
     """A walk-in at the desk: the next ticket of the day."""
-    topics = active_topics(db.session)
-    form = WalkInForm(topics)
+    form = WalkInForm(active_topic_labels(db.session))
     if not form.validate_on_submit():
         flash(_("Choose what the visit is about to give a ticket."), "error")
         return redirect(back_to_day())
