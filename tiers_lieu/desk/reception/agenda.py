@@ -138,8 +138,8 @@ def _slot_topics_statement():
 
 
 def _came_before():
-    """Whether the booking's resident came before the day: a seen booking (same resident, phone or
-    e-mail) on an earlier slot, or a help session logged for the resident on an earlier day."""
+    """Whether the booking's resident came before: a seen booking (same resident, phone or e-mail)
+    on an earlier slot, or a help session logged for the resident on an earlier day."""
     earlier, earlier_slot = aliased(Booking), aliased(Slot)
 
     def seen_before(*same_person):
