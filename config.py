@@ -57,6 +57,10 @@ class Config:
     # The address residents use, for the links in e-mails, SMS, QR codes and calendar files. Unset in
     # development: links follow the address the page was served on (tiers_lieu/core/links.py).
     PUBLIC_URL = env("PUBLIC_URL")
+    # `flask backup create`: where copies of the database go, and how many are kept there. They hold
+    # personal data: keep few, and copy them off the machine encrypted (README, "Backups").
+    BACKUP_DIR = env("BACKUP_DIR", str(ROOT / "instance" / "backups"))
+    BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
 
     LANGUAGES = ("fr", "en")
     BABEL_DEFAULT_LOCALE = "fr"

@@ -109,6 +109,7 @@ def register_blueprints(app):
 def register_commands(app):
     """Every `flask` command group, and the commands one domain lends another's group."""
     from .accounts.cli import users
+    from .backup.cli import backup
     from .booking.cli import reminders, slots
     from .demo import seed
     from .notify.cli import notify
@@ -116,7 +117,7 @@ def register_commands(app):
 
     notify.add_command(reminders)   # the booking domain knows who asked for a reminder
     seed.add_command(bench)         # the statistics' history, on top of the demo
-    for group in (users, slots, seed, notify, stats):
+    for group in (users, slots, seed, notify, stats, backup):
         app.cli.add_command(group)
 
 
