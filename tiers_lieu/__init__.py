@@ -113,11 +113,12 @@ def register_commands(app):
     from .booking.cli import reminders, slots
     from .demo import seed
     from .notify.cli import notify
+    from .privacy.cli import privacy
     from .stats.cli import bench, stats
 
     notify.add_command(reminders)   # the booking domain knows who asked for a reminder
     seed.add_command(bench)         # the statistics' history, on top of the demo
-    for group in (users, slots, seed, notify, stats, backup):
+    for group in (users, slots, seed, notify, stats, privacy, backup):
         app.cli.add_command(group)
 
 

@@ -8,7 +8,7 @@ from typing import Optional
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .database import UTCDateTime, utcnow
@@ -65,6 +65,7 @@ ACTIONS = {
     "settings.absence_add": _l("Added an absence"),
     "settings.absence_delete": _l("Removed an absence"),
     "settings.booking_rules": _l("Changed the booking rules"),
+    "settings.retention": _l("Changed how long personal data is kept"),
     "settings.centre_add": _l("Set up the centre's details"),
     "settings.centre_edit": _l("Changed the centre's details"),
     "settings.closure_add": _l("Added a closure"),
@@ -113,6 +114,7 @@ TARGETS = {
     "queueticket": _l("Walk-in ticket no. %(id)s"),
     "referraltarget": _l("Referral target no. %(id)s"),
     "resident": _l("Resident no. %(id)s"),
+    "retentionsettings": _l("Retention of personal data"),
     "topic": _l("Topic no. %(id)s"),
     "user": _l("Staff account no. %(id)s"),
 }
@@ -124,7 +126,8 @@ TARGET_KINDS = {
     "closure": _l("Closures"), "helpsession": _l("Help sessions"), "location": _l("Places"),
     "need": _l("Needs noticed"), "openingrule": _l("Opening hours"), "procedure": _l("Procedures"),
     "queueticket": _l("Walk-in tickets"), "referraltarget": _l("Referral targets"),
-    "resident": _l("Residents"), "topic": _l("Topics"), "user": _l("Staff accounts"),
+    "resident": _l("Residents"), "retentionsettings": _l("Retention of personal data"), "topic": _l("Topics"),
+    "user": _l("Staff accounts"),
 }
 
 DETAILS = {
@@ -207,3 +210,11 @@ def detail_lines(details):
             text = str(value)
         lines.append((DETAILS.get(key, key), text))
     return lines
+
+
+def forget_authors(session, ids):
+    """Unlink these entries from the staff member who made them (retention, `privacy/`): what was
+    done and when stays."""
+    return session.execute(
+        update(AuditEvent).where(AuditEvent.id.in_(ids), AuditEvent.actor_id.is_not(None))
+        .values(actor_id=None).execution_options(synchronize_session=False)).rowcount

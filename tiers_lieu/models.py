@@ -4,6 +4,7 @@ from .core.centre import Centre  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
 from .booking.models import (Booking, BookingRules, CallbackRequest, Closure, Location,  # noqa: F401
                              OpeningRule, Procedure, Slot, Topic)
+from .privacy.models import RetentionSettings  # noqa: F401
 from .notify.models import DeliveryAttempt, OutboxMessage  # noqa: F401
 from .desk.models import (Attendee, HelpSession, Need, QueueTicket, ReferralTarget,  # noqa: F401
                           Resident)

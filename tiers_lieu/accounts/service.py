@@ -2,11 +2,12 @@
 import logging
 
 from flask_babel import gettext as _
+from sqlalchemy import delete
 
 from .. import audit
 from ..extensions import db
 from .auth import revoke_all_sessions
-from .models import Role, User
+from .models import Role, StaffSession, User
 from .passwords import (hash_password, needs_rehash, password_problem,
                         spend_verification_time, verify_password)
 
@@ -130,3 +131,9 @@ def update_user(user, *, actor, email, display_name, role, language, active):
     audit.record("user.update", user, fields=changed, role=role, active=active)
     db.session.commit()
     return changed
+
+
+def delete_logins(session, ids):
+    """Delete these staff logins (expired or ended: retention, `privacy/`)."""
+    return session.execute(delete(StaffSession).where(StaffSession.id.in_(ids))
+                           .execution_options(synchronize_session=False)).rowcount

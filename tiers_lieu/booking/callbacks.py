@@ -107,3 +107,12 @@ def mark_handled(session, callback, *, by_id, booking=None):
     else:
         audit.record("callback.handled", callback, booking_id=booking.id)
     return True
+
+
+def anonymise(session, ids, now):
+    """Empty the first name, phone and message of these requests (retention, `privacy/`); the topic and
+    the times received and handled stay counted. Returns how many were anonymised now."""
+    return session.execute(
+        update(CallbackRequest).where(CallbackRequest.id.in_(ids), CallbackRequest.anonymised_at.is_(None))
+        .values(first_name="", phone="", moments_note=None, anonymised_at=now)
+        .execution_options(synchronize_session=False)).rowcount

@@ -368,8 +368,8 @@ class Booking(BookingState, db.Model):
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"))
     topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
     code: Mapped[str] = mapped_column(String(6), unique=True)
-    # sha256 hex of the secret link's token; the token itself is never stored.
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # sha256 hex of the secret link's token; the token itself is never stored. Empty once anonymised.
+    token_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     first_name: Mapped[str] = mapped_column(String(80))
     phone: Mapped[Optional[str]] = mapped_column(String(16), index=True)  # E.164
     email: Mapped[Optional[str]] = mapped_column(String(254), index=True)
@@ -388,6 +388,9 @@ class Booking(BookingState, db.Model):
     checked_in_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # Why the centre cancelled, told to the resident; never personal.
     cancel_reason: Mapped[Optional[str]] = mapped_column(String(160))
+    # Set when retention or erasure emptied the contact details (privacy/anonymise.py): the status,
+    # slot, topic and dates stay for the statistics.
+    anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     slot: Mapped[Slot] = relationship(back_populates="bookings")
     topic: Mapped[Topic] = relationship()
@@ -442,6 +445,7 @@ class CallbackRequest(db.Model):
     matched_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     handled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     handled_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     topic: Mapped[Topic] = relationship()
     matched_slot: Mapped[Optional[Slot]] = relationship()

@@ -334,3 +334,14 @@ def cancel_for_removed_slot(session, booking, *, reason, now=None):
     messages.queue_for(session, booking, messages.Kind.CANCELLED_BY_CENTRE)
     audit.record("booking.cancel_by_centre", booking, slot_id=booking.slot_id, cause="opening_hours")
     return booking
+
+
+def anonymise(session, ids, now):
+    """Empty the contact details, note and secret link of these bookings, and their link to a resident's
+    record (retention and erasure, `privacy/`). The status, slot, topic and dates stay for the statistics.
+    A booking already anonymised is left as it is; returns how many were anonymised now."""
+    return session.execute(
+        update(Booking).where(Booking.id.in_(ids), Booking.anonymised_at.is_(None))
+        .values(first_name="", phone=None, email=None, note=None, token_hash=None, request_key=None,
+                resident_id=None, anonymised_at=now)
+        .execution_options(synchronize_session=False)).rowcount

@@ -298,6 +298,9 @@ class Resident(db.Model):
         ForeignKey("staff_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Set when retention or erasure emptied the record: the row stays so that the statistics still
+    # count the person once (people helped, new or returning), without anything that names them.
+    anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     remember_consent_by = relationship("User")
 

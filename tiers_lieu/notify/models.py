@@ -51,6 +51,8 @@ class OutboxMessage(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     # Queueing again under the same key (e.g. "reminder:42") returns the message already queued.
     dedup_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)
+    # Set when retention emptied the recipient and the text; the status and attempts stay counted.
+    anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     delivery_attempts: Mapped[list["DeliveryAttempt"]] = relationship(
         back_populates="message", cascade="all, delete-orphan", passive_deletes=True,

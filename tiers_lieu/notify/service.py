@@ -215,3 +215,12 @@ def _recover_interrupted(session, now, senders):
                         status.value)
     session.commit()
     return recovered
+
+
+def anonymise(session, ids, now):
+    """Empty the recipient and the text of these messages (retention and erasure, `privacy/`); the
+    channel, kind, status and delivery attempts stay counted. Returns how many were anonymised now."""
+    return session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.anonymised_at.is_(None))
+        .values(recipient="", subject=None, body="", html_body=None, anonymised_at=now)
+        .execution_options(synchronize_session=False)).rowcount

@@ -406,8 +406,9 @@ class Generator:
         self.counts["callbacks"] += len(rows)
 
 
-def make_residents(connection, rng, count, now):
-    """Insert `count` residents; return [(id, first name, phone, e-mail, birth year, neighbourhood)]."""
+def make_residents(connection, rng, count, now, recorded):
+    """Insert `count` residents, recorded at the instant `recorded` (before the history's first day, so that
+    retention counts from their visits); return [(id, first name, phone, e-mail, birth year, neighbourhood)]."""
     rows, phones = [], set()
     for _ in range(count):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -424,7 +425,7 @@ def make_residents(connection, rng, count, now):
             "birth_year": birth, "age_bracket": AgeBracket.of_birth_year(birth, now.date()).value,
             "name_key": search_key(first, last),
             "remember_consent_at": now - timedelta(days=rng.randint(1, 900)) if rng.random() < 0.75 else None,
-            "created_at": now, "updated_at": now,
+            "created_at": recorded, "updated_at": recorded,
         })
     ids = Writer(connection).add(Resident.__table__, rows, returning=True)
     return [(new_id, row["first_name"], row["phone"], row["email"], row["birth_year"], row["neighbourhood"])
@@ -445,7 +446,8 @@ def generate(connection, *, places, first_day, last_day, tz, now, residents, see
     """Write a past for `places` ([(location id, [facilitator ids], desks)]); return what was written."""
     rng = random.Random(seed)
     topics, needs, referrals, codes, numbers = lists(connection)
-    people = make_residents(connection, rng, residents, now)
+    people = make_residents(connection, rng, residents, now,
+                            recorded=datetime.combine(first_day, time(), tzinfo=tz).astimezone(timezone.utc))
     generator = Generator(connection, rng, tz, now, topics, needs, referrals, people, codes)
     generator.ticket_numbers.update(numbers)  # tickets already given on those days keep their numbers
     closed = closed_days(first_day, last_day)

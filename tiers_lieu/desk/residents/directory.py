@@ -205,3 +205,14 @@ def contact_of(resident=None, booking=None, callback=None):
         return {}
     return {"first_name": source.first_name, "phone": source.phone, "email": getattr(source, "email", None),
             "language": source.language}
+
+
+def anonymise(session, ids, now):
+    """Empty everything that names or reaches these residents (retention and erasure, `privacy/`). The
+    row stays, so that the statistics still count each person once among the people helped. Returns
+    how many were anonymised now."""
+    return session.execute(
+        update(Resident).where(Resident.id.in_(ids), Resident.anonymised_at.is_(None))
+        .values(first_name="", last_name=None, phone=None, email=None, neighbourhood=None, birth_year=None,
+                name_key="", remember_consent_at=None, remember_consent_by_id=None, anonymised_at=now)
+        .execution_options(synchronize_session=False)).rowcount

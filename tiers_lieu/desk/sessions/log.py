@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from typing import Optional
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from ... import audit
@@ -17,6 +17,7 @@ from ...booking.models import EXPECTED, HOLDS_SEAT, Booking, BookingStatus, Slot
 from ...booking.topics import active_topics
 from ...database import utcnow
 from ...settings_cache import forget_when_flushed, remember
+from ...stats import daily_counts
 from ..models import (AgeBracket, Attendee, Channel, HelpSession, Need, QueueTicket, ReferralTarget,
                      Resident, SessionKind, TicketStatus, help_session_need, help_session_topic)
 
@@ -453,3 +454,17 @@ def active_needs(session, keep_ids=()):
     return session.execute(query.order_by(Need.position, Need.id)).scalars().all()
 
 
+def forget_notes(session, ids):
+    """Remove the free-text notes of these sessions, which may name someone (retention, `privacy/`).
+
+    Written round the models, so the per-day counts are counted again here for the sessions' days,
+    in the same transaction (they do not read notes, but whatever changes sessions keeps them exact).
+    """
+    changed = session.execute(
+        update(HelpSession).where(HelpSession.id.in_(ids), HelpSession.note.is_not(None))
+        .values(note=None).execution_options(synchronize_session=False)).rowcount
+    first, last = session.execute(select(func.min(HelpSession.day), func.max(HelpSession.day))
+                                  .where(HelpSession.id.in_(ids))).one()
+    if first is not None:
+        daily_counts.refresh(session.connection(), first, last)
+    return changed
