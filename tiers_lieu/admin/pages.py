@@ -5,5 +5,5 @@
 - `hours`: everyone's opening hours and absences;
 - `audit_log`: who changed what.
 """
-from . import audit_log, hours, setup, views  # noqa: F401  (each module adds its routes to the blueprint)
+from . import audit_log, hours, privacy, setup, views  # noqa: F401  (each module adds its routes to the blueprint)
 from .blueprint import bp  # noqa: F401  (what the factory registers)

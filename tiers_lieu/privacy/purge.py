@@ -116,35 +116,51 @@ def _audit_authors_due(kept, now, today):
 
 
 RULES = (
-    Rule("bookings", _l("Appointments whose contact details were emptied"), _bookings_due, reservations.anonymise),
-    Rule("residents", _l("Residents' records anonymised"), _residents_due, directory.anonymise),
-    Rule("session_notes", _l("Help-session notes removed"), _notes_due,
+    Rule("bookings", _l("Appointments (contact details emptied)"), _bookings_due, reservations.anonymise),
+    Rule("residents", _l("Residents' records (anonymised)"), _residents_due, directory.anonymise),
+    Rule("session_notes", _l("Help-session notes (removed)"), _notes_due,
          lambda session, ids, now: session_log.forget_notes(session, ids)),
-    Rule("callbacks", _l("Call-back requests emptied"), _callbacks_due, callbacks.anonymise),
-    Rule("messages", _l("Messages whose recipient and text were emptied"), _messages_due, outbox.anonymise),
-    Rule("ticket_names", _l("First names removed from past walk-in tickets"), _tickets_due,
+    Rule("callbacks", _l("Handled call-back requests (emptied)"), _callbacks_due, callbacks.anonymise),
+    Rule("messages", _l("Messages to residents (address and text emptied)"), _messages_due, outbox.anonymise),
+    Rule("ticket_names", _l("Walk-in tickets of past days (first name removed)"), _tickets_due,
          lambda session, ids, now: queue.forget_names(session, ids)),
-    Rule("staff_logins", _l("Ended staff logins deleted"), _logins_due,
+    Rule("staff_logins", _l("Ended staff logins (deleted)"), _logins_due,
          lambda session, ids, now: accounts.delete_logins(session, ids)),
-    Rule("audit_authors", _l("Audit entries no longer naming a staff member"), _audit_authors_due,
+    Rule("audit_authors", _l("Audit entries (staff member no longer named)"), _audit_authors_due,
          lambda session, ids, now: audit.forget_authors(session, ids)),
 )
 
 
-def purge(session, now=None, dry_run=False, batch_size=BATCH_SIZE, on_batch=None):
-    """Apply the retention settings; return {rule name: rows anonymised or deleted} (or due, when a
-    dry run). `on_batch(rule name, rows)` is called after each committed batch."""
+def due_now(session, now=None):
+    """{rule name: rows the purge would change now}: read only, for the dry run and the settings page."""
     now = now or datetime.now(timezone.utc)
-    today = _local_day(now)
+    kept = retention.current(session)
+    return {rule.name: session.scalar(select(func.count()).select_from(
+                rule.due(kept, now, _local_day(now)).order_by(None).subquery()))
+            for rule in RULES}
+
+
+def purge(session, now=None, dry_run=False, batch_size=BATCH_SIZE):
+    """Apply the retention settings; return {rule name: rows anonymised or deleted} (or due, when a
+    dry run)."""
+    now = now or datetime.now(timezone.utc)
+    if dry_run:
+        counts = due_now(session, now)
+        session.rollback()
+    else:
+        counts = _apply(session, now, batch_size)
+    log.info("privacy purge%s: %s", " (dry run)" if dry_run else "",
+             ", ".join(f"{name}={count}" for name, count in counts.items()))
+    return counts
+
+
+def _apply(session, now, batch_size):
     kept = retention.current(session)
     session.rollback()   # every batch below is a transaction of its own
+    today = _local_day(now)
     counts = {}
     for rule in RULES:
         due = rule.due(kept, now, today)
-        if dry_run:
-            counts[rule.name] = session.scalar(select(func.count()).select_from(due.order_by(None).subquery()))
-            session.rollback()
-            continue
         counts[rule.name] = 0
         while True:
             _take_turn(session)
@@ -155,12 +171,8 @@ def purge(session, now=None, dry_run=False, batch_size=BATCH_SIZE, on_batch=None
             changed = rule.apply(session, ids, now)
             session.commit()
             counts[rule.name] += changed
-            if on_batch:
-                on_batch(rule.name, changed)
             if len(ids) < batch_size:
                 break
-    log.info("privacy purge%s: %s", " (dry run)" if dry_run else "",
-             ", ".join(f"{name}={count}" for name, count in counts.items()))
     return counts
 
 
