@@ -35,6 +35,7 @@ ENDPOINTS = {
     "static": PUBLIC,
     "accounts.login": PUBLIC,
     "accounts.logout": PUBLIC,  # logging out an anonymous browser does nothing
+    "desk.privacy_erase": Role.COORDINATOR,  # erasing a person's details cannot be undone
 }
 
 

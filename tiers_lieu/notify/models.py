@@ -19,6 +19,8 @@ class MessageStatus(str, enum.Enum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # Not sent because its recipient's details were erased before it went (privacy/rights.py).
+    WITHDRAWN = "withdrawn"
 
 
 class OutboxMessage(db.Model):

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 
 from ..database import insert_now, utcnow
 from .models import Channel, DeliveryAttempt, MessageStatus, OutboxMessage
@@ -219,8 +219,12 @@ def _recover_interrupted(session, now, senders):
 
 def anonymise(session, ids, now):
     """Empty the recipient and the text of these messages (retention and erasure, `privacy/`); the
-    channel, kind, status and delivery attempts stay counted. Returns how many were anonymised now."""
+    channel, kind, status and delivery attempts stay counted. A message not sent yet is withdrawn:
+    the sender never picks it up. Returns how many were anonymised now."""
+    not_sent = (MessageStatus.PENDING.value, MessageStatus.SENDING.value)
     return session.execute(
         update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.anonymised_at.is_(None))
-        .values(recipient="", subject=None, body="", html_body=None, anonymised_at=now)
+        .values(recipient="", subject=None, body="", html_body=None, anonymised_at=now,
+                status=case((OutboxMessage.status.in_(not_sent), MessageStatus.WITHDRAWN.value),
+                            else_=OutboxMessage.status))
         .execution_options(synchronize_session=False)).rowcount

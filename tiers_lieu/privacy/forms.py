@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms import HiddenField, IntegerField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
 from ..core.forms import BaseForm
 from .models import RETENTION_RANGE
+from .rights import contact_of
 
 
 def months(label, name):
@@ -21,3 +22,22 @@ class RetentionForm(BaseForm):
     audit_author_months = months(_l("Who did what in the audit log, in months"), "audit_author_months")
     protection_contact = StringField(_l("Contact for questions about personal data (optional)"),
                                      validators=[Length(max=300)])
+
+
+class PersonSearchForm(BaseForm):
+    """Find what the centre holds about someone who has no record, from the contact they used."""
+
+    contact = StringField(_l("Phone number or e-mail address"), validators=[
+        InputRequired(_l("Give the phone number or the e-mail address the person used.")), Length(max=254)])
+
+    def validate_contact(self, field):
+        if contact_of(field.data) == (None, None):
+            raise ValidationError(_l("This is neither a phone number nor an e-mail address."))
+
+
+class PersonForm(BaseForm):
+    """Who an export or an erasure is about, carried from the page that showed what is held."""
+
+    resident_id = HiddenField()
+    contact = HiddenField(validators=[Length(max=254)])
+    confirmed = HiddenField()
