@@ -242,6 +242,8 @@ def add_public_holidays(session, year):
     ]
     session.add_all(created)
     session.flush()
+    for closure in created:
+        audit.record("settings.closure_add", closure)
     return created, resync(session)
 
 
