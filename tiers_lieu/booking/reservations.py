@@ -336,6 +336,27 @@ def cancel_for_removed_slot(session, booking, *, reason, now=None):
     return booking
 
 
+def cancel_for_erasure(session, ids, now):
+    """Cancel, at the resident's request to be erased, those of these bookings still to come: each
+    seat is freed (and the call-back requests of its topic flagged), and no message is sent, since
+    the details to send it to are about to go. Part of the erasure's transaction: the caller commits.
+    Returns the ids cancelled."""
+    upcoming = session.execute(
+        select(Booking.id, Booking.slot_id, Booking.topic_id).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.id.in_(ids), Booking.status.in_(EXPECTED), Slot.starts_at > now)).all()
+    cancelled = []
+    for booking_id, slot_id, topic_id in upcoming:
+        result = session.execute(
+            update(Booking).where(Booking.id == booking_id, Booking.status.in_(EXPECTED))
+            .values(status=BookingStatus.CANCELLED_BY_RESIDENT.value, cancelled_at=now, updated_at=now)
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            release_seat(session, slot_id)
+            callbacks.flag_matches(session, slot_id, topic_id, now)
+            cancelled.append(booking_id)
+    return cancelled
+
+
 def anonymise(session, ids, now):
     """Empty the contact details, note and secret link of these bookings, and their link to a resident's
     record (retention and erasure, `privacy/`). The status, slot, topic and dates stay for the statistics.
