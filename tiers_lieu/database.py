@@ -68,6 +68,9 @@ def _configure_sqlite(dbapi_connection, connection_record):
         # it in memory (it is only allocated as pages are read).
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.execute("PRAGMA temp_store=MEMORY")
+        # An erased or purged value is overwritten on disk, not left in a free page of the file
+        # where a copy of it could still read it (privacy/).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
 
