@@ -3,6 +3,7 @@ language, in a fixed number of statements) and erasure (coordinators only, one t
 which the whole database holds their phone, e-mail and names nowhere, and the statistics keep
 their counts)."""
 import json
+import re
 import subprocess
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -188,7 +189,11 @@ def test_an_erasure_leaves_no_trace_and_keeps_the_statistics(client, login_as, z
     assert db.session.get(Resident, made["resident"].id).phone == PHONE   # nothing done yet
 
     queued_before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
-    done = client.post("/desk/privacy/erase", data={**who, "confirmed": "yes"})
+    # The confirmation's own form says who, and that it is confirmed.
+    form = confirm.page[confirm.page.index('name="confirmed"') - 600:confirm.page.index('name="confirmed"') + 40]
+    posted = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+    assert posted == {**{key: str(value) for key, value in who.items()}, "confirmed": "yes"}
+    done = client.post("/desk/privacy/erase", data=posted)
     assert done.status_code == 200
 
     db.session.expire_all()

@@ -310,6 +310,8 @@ class Resident(db.Model):
 
     @property
     def display_name(self):
+        if self.anonymised_at is not None:
+            return str(_l("Erased record"))
         return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
 
     def refresh_name_key(self):

@@ -57,8 +57,8 @@ def save(session, actor, **values):
         if name in RETENTION_RANGE:
             low, high = RETENTION_RANGE[name]
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise RetentionError(name, _l("Give a number of months between %(low)d and %(high)d.",
-                                              low=low, high=high))
+                raise RetentionError(name, _l("Give a number of months between %(min)s and %(max)s.",
+                                              min=low, max=high))
         elif name != "protection_contact":
             raise TypeError(f"No retention setting is called {name}")
     row = session.execute(select(RetentionSettings).limit(1)).scalar()

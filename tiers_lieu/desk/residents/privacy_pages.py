@@ -95,8 +95,8 @@ def privacy_erase():
     if form.confirmed.data != "yes":
         now = utcnow()
         upcoming = [booking for booking in holdings.bookings if booking.is_expected and booking.slot.starts_at > now]
-        return render_template("desk/privacy/erase.html", holdings=holdings, upcoming=upcoming, form=form,
-                               display_phone=display_phone)
+        return render_template("desk/privacy/erase.html", holdings=holdings, upcoming=upcoming,
+                               resident_id=id_from(form.resident_id.data or ""), contact=form.contact.data or "")
     done = rights.erase(db.session, holdings, current_user, utcnow())
     return render_template("desk/privacy/erased.html", done=done)
 

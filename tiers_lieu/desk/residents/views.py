@@ -82,7 +82,11 @@ def new_resident():
 
 
 def resident_or_404(resident_id):
-    return db.get_or_404(service.Resident, resident_id)
+    """The resident; 404 for an erased record too, whose page would have nothing left to show."""
+    person = db.get_or_404(service.Resident, resident_id)
+    if person.anonymised_at is not None:
+        abort(404)
+    return person
 
 
 @bp.route("/residents/<int:resident_id>")
@@ -156,7 +160,7 @@ def staff_rules():
 @bp.route("/book", methods=["GET", "POST"])
 @refill_on_expired_csrf
 def book_for():
-    person = db.get_or_404(service.Resident, id_argument("resident")) if id_argument("resident") else None
+    person = resident_or_404(id_argument("resident")) if id_argument("resident") else None
     callback_id = id_argument("callback")
     callback = db.get_or_404(CallbackRequest, callback_id) if callback_id else None
     booking_id = id_argument("booking")
