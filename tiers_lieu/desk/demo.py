@@ -53,8 +53,10 @@ def ensure_slots_today(day, tz, now):
     facilitator = find_by_email("facilitator@example.org")
     topics = active_topics(db.session)
     local_now = now.astimezone(tz)
-    anchor = datetime.combine(day, time(min(local_now.hour, 20), 0 if local_now.minute < 30 else 30), tzinfo=tz)
-    anchor = max(anchor - timedelta(minutes=90), datetime.combine(day, time(0), tzinfo=tz))
+    # Half of them begun, half to come; late in the evening, the last one still starts before midnight.
+    anchor = datetime.combine(day, time(local_now.hour, 0 if local_now.minute < 30 else 30), tzinfo=tz)
+    last_anchor = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz) - timedelta(minutes=30 * len(TODAY))
+    anchor = max(min(anchor - timedelta(minutes=90), last_anchor), datetime.combine(day, time(0), tzinfo=tz))
     for number in range(len(TODAY)):
         starts_at = anchor + timedelta(minutes=30 * number)
         db.session.add(Slot(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30), capacity=1,
