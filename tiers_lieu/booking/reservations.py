@@ -17,6 +17,8 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import audit
 from ..database import insert_now, utcnow
+from ..notify import service as outbox
+from ..notify.models import OutboxMessage
 from . import callbacks, messages
 from .availability import Window
 from .codes import hash_token, new_code, new_request_key, token_for
@@ -35,6 +37,7 @@ class Refusal(enum.Enum):
     TOO_MANY = "too_many"            # the contact already has the maximum of active bookings
     TOO_LATE_TO_CHANGE = "too_late"  # past the deadline for cancelling or moving
     NOT_ACTIVE = "not_active"        # the booking is already cancelled, seen or missed
+    NOT_OVER = "not_over"            # details are erased only once the appointment is over or cancelled
 
     @property
     def message(self):
@@ -52,6 +55,8 @@ REFUSAL_MESSAGES = {
                         "first, or call the centre."),
     Refusal.TOO_LATE_TO_CHANGE: _l("It is too late to change this appointment online. Please call the centre."),
     Refusal.NOT_ACTIVE: _l("This appointment is no longer active, so it cannot be changed."),
+    Refusal.NOT_OVER: _l("Your appointment is still to come, so your details are still needed. You can delete "
+                         "them once it has taken place, or after cancelling it."),
 }
 
 
@@ -366,3 +371,27 @@ def anonymise(session, ids, now):
         .values(first_name="", phone=None, email=None, note=None, token_hash=None, request_key=None,
                 resident_id=None, anonymised_at=now)
         .execution_options(synchronize_session=False)).rowcount
+
+
+def erasable_by_resident(booking, now):
+    """Whether the resident may erase their own details from this booking: once it is cancelled,
+    or once its slot has ended. Before that, the desk needs them to welcome and reach the person."""
+    return booking.is_cancelled or booking.slot_ends_at <= now
+
+
+def erase_own_details(session, booking, now=None):
+    """Anonymise the booking and its messages at its resident's request (right to erasure), in one
+    transaction; raise BookingRefused (NOT_OVER) while the appointment is still to come.
+
+    Its secret link and its code stop working: the link's hash and the form's key go, and the code
+    matches no phone number or e-mail address any more. A message not sent yet (a reminder, a
+    change) is withdrawn by `notify.service.anonymise`, so `flask notify send` never picks it up.
+    The status, slot, topic and dates stay for the statistics.
+    """
+    now = now or utcnow()
+    if not erasable_by_resident(booking, now):
+        raise BookingRefused(Refusal.NOT_OVER, booking.slot)
+    message_ids = session.scalars(select(OutboxMessage.id).where(OutboxMessage.booking_id == booking.id)).all()
+    anonymise(session, [booking.id], now)
+    outbox.anonymise(session, message_ids, now)
+    session.commit()

@@ -164,14 +164,16 @@ def manage(token):
     booking = booking_from_token(token)
     rules = booking_rules(db.session)
     link = manage_url(token)
+    now = utcnow()
     changeable = True
     try:
-        reservations.check_changeable(booking, rules, utcnow())
+        reservations.check_changeable(booking, rules, now)
     except BookingRefused:
         changeable = False
     return render_template(
         "booking/manage.html", booking=booking, token=token, code=format_code(booking.code),
         qr=qr_svg_data_uri(link), link=link, changeable=changeable, new=bool(request.args.get("new")),
+        erasable=reservations.erasable_by_resident(booking, now),
     )
 
 
@@ -203,6 +205,31 @@ def cancel(token):
     else:
         flash(_("Your appointment is cancelled. The seat is free again for someone else."), "success")
     return redirect(url_for("booking.manage", token=token))
+
+
+@bp.route("/booking/<token>/erase", methods=["GET", "POST"])
+def erase(token):
+    """Delete the resident's details from a booking that is over or cancelled (right to erasure)."""
+    booking = booking_from_token(token)
+    if request.method == "GET":
+        if not reservations.erasable_by_resident(booking, utcnow()):
+            flash(str(Refusal.NOT_OVER.message), "error")
+            return redirect(url_for("booking.manage", token=token))
+        return render_template("booking/erase.html", booking=booking, token=token)
+    try:
+        reservations.erase_own_details(db.session, booking, utcnow())
+    except BookingRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal.reason.message), "error")
+        return redirect(url_for("booking.manage", token=token))
+    # To a page of its own: the link is dead now, and the page's language switch must not lead to it.
+    return redirect(url_for("booking.erased"))
+
+
+@bp.route("/booking/erased")
+def erased():
+    """Say that the details are deleted; the page names nothing, so it needs no link."""
+    return render_template("booking/erased.html")
 
 
 @bp.route("/booking/<token>/move", methods=["GET", "POST"])
