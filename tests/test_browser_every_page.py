@@ -99,6 +99,10 @@ def first(statement):
     return db.session.execute(statement.limit(1)).scalars().first()
 
 
+# What the centre holds about a resident is shown in the resident's language, whatever the staff's.
+IN_THE_RESIDENTS_LANGUAGE = {"desk.resident_data"}
+
+
 def demo_pages():
     """(endpoint, path, anonymous) for every page, with ids taken from the demo."""
     now = datetime.now(timezone.utc)
@@ -108,6 +112,8 @@ def demo_pages():
     # The first slot the topic's page offers: free, for this topic, beyond the minimum notice.
     free_slot = free_slots(db.session, Window.for_rules(booking_rules(db.session), now), topic.id, limit=1)[0]
     token = token_for(coming.request_key)
+    over = first(db.select(Booking).join(Slot).where(Booking.request_key.is_not(None), Slot.ends_at < now)
+                 .order_by(Slot.starts_at.desc()))
     resident = first(db.select(Resident).order_by(Resident.id))
     callback = first(db.select(CallbackRequest).order_by(CallbackRequest.id))
     session = first(db.select(HelpSession).order_by(HelpSession.id.desc()))
@@ -133,6 +139,8 @@ def demo_pages():
         ("booking.manage", f"/booking/{token}"),
         ("booking.cancel", f"/booking/{token}/cancel"),
         ("booking.move", f"/booking/{token}/move"),
+        ("booking.erase", f"/booking/{token_for(over.request_key)}/erase"),
+        ("booking.erased", "/booking/erased"),
         ("lobby.kiosk", "/kiosk"),
         ("lobby.display", "/display"),
     ]
@@ -151,6 +159,8 @@ def demo_pages():
         ("desk.new_resident", "/desk/residents/new"),
         ("desk.resident", f"/desk/residents/{resident.id}"),
         ("desk.edit_resident", f"/desk/residents/{resident.id}/edit"),
+        ("desk.resident_data", f"/desk/residents/{resident.id}/data"),
+        ("desk.privacy_search", "/desk/privacy"),
         ("desk.sessions", "/desk/sessions/"),
         ("desk.new_session", "/desk/sessions/new"),
         ("desk.new_session", f"/desk/sessions/new?booking={coming.id}"),
@@ -172,6 +182,7 @@ def demo_pages():
         ("admin.simple_list_edit", f"/admin/lists/needs/{need.id}"),
         ("admin.edit_procedure", f"/admin/procedures/{procedure.id}"),
         ("admin.booking_rules_page", "/admin/rules"),
+        ("admin.retention_page", "/admin/retention"),
         ("admin.topics", "/admin/topics"),
         ("admin.edit_topic", f"/admin/topics/{topic.id}"),
         ("admin.new_topic", "/admin/topics/new"),
@@ -223,7 +234,10 @@ def test_every_page_reads_whole_words_fits_and_is_accessible(app, live_server, b
             page.wait_for_load_state("load")
             if response.status >= 400:
                 continue  # reported by the listener
-            if page.evaluate("document.documentElement.lang") != lang:
+            if endpoint in IN_THE_RESIDENTS_LANGUAGE:
+                if page.evaluate("document.documentElement.lang") not in ("fr", "en"):
+                    problems.append(f"{path}: in no language of the app")
+            elif page.evaluate("document.documentElement.lang") != lang:
                 problems.append(f"{path}: not in {lang}")
             sideways = page.evaluate(SIDEWAYS)
             if sideways > 0:
