@@ -194,6 +194,6 @@ def test_the_command_prints_counts_never_values(history, runner, caplog):
 def test_retention_out_of_range_is_refused_and_nothing_saved(app, value):
     with pytest.raises(retention.RetentionError) as refused:
         retention.save(db.session, actor=None, booking_months=value)
-    assert refused.value.field == "booking_months" and "between 1 and 120" in str(refused.value)
+    assert refused.value.field == "booking_months" and "entre 1 et 120" in str(refused.value)  # French: the default
     db.session.rollback()
     assert retention.current(db.session) == retention.DEFAULTS
