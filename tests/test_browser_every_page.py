@@ -143,6 +143,7 @@ def demo_pages():
         ("booking.erased", "/booking/erased"),
         ("lobby.kiosk", "/kiosk"),
         ("lobby.display", "/display"),
+        ("core.privacy", "/privacy"),
     ]
     staff = [
         ("desk.index", "/desk/"),
@@ -183,6 +184,7 @@ def demo_pages():
         ("admin.edit_procedure", f"/admin/procedures/{procedure.id}"),
         ("admin.booking_rules_page", "/admin/rules"),
         ("admin.retention_page", "/admin/retention"),
+        ("admin.processing_record", "/admin/privacy"),
         ("admin.topics", "/admin/topics"),
         ("admin.edit_topic", f"/admin/topics/{topic.id}"),
         ("admin.new_topic", "/admin/topics/new"),

@@ -22,7 +22,7 @@ from .models import Role
 PUBLIC = "public"
 
 BLUEPRINTS = {
-    "core": PUBLIC,  # /healthz
+    "core": PUBLIC,  # /healthz, security.txt, the privacy notice
     "booking": PUBLIC,  # residents' pages: a booking opens only with its secret link or code + contact
     "api": PUBLIC,  # the public booking API, same rules as the residents' pages
     "lobby": PUBLIC,  # the kiosk and the waiting-room display: ticket numbers and topics, no names

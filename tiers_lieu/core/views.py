@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from flask import Blueprint, current_app, jsonify, make_response
+from flask import Blueprint, current_app, jsonify, make_response, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -40,6 +40,14 @@ def security_txt():
     response = make_response("\n".join(lines) + "\n")
     response.mimetype = "text/plain"
     return response
+
+
+@bp.route("/privacy")
+def privacy():
+    """The privacy notice (GDPR article 13), written from the retention settings in force."""
+    from ..privacy.notice import notice
+
+    return render_template("core/privacy.html", notice=notice(db.session, current_app.config))
 
 
 @bp.app_context_processor

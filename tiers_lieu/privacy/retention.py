@@ -1,7 +1,8 @@
 """How long each kind of personal data is kept: read the settings, save them, put them in words.
 
 The one owner of `RetentionSettings`. The purge (`purge.py`), the privacy notice and the record of
-processing all read `current`, so what they say and what is done never differ.
+processing (`notice.py`: `notice`, `record`) all read `current`, so what they say and what is done
+never differ.
 """
 from dataclasses import dataclass, fields
 
