@@ -327,6 +327,8 @@ class QueueTicket(db.Model):
     __table_args__ = (
         UniqueConstraint("day", "number"),
         Index("ix_queue_ticket_day_status", "day", "status"),
+        # A resident's visits: the purge's "came since" and a person's access export.
+        Index("ix_queue_ticket_resident_id_issued_at", "resident_id", "issued_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
