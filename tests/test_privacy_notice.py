@@ -44,6 +44,8 @@ def test_the_notice_names_the_centre_and_sends_questions_to_the_desk_by_default(
     assert "14 days" in page  # the nightly backups kept (BACKUP_KEEP)
     assert "https://www.cnil.fr/fr/plaintes" in page and "75334 Paris Cedex 07" in page
     assert 'href="/booking"' in page  # where residents find their appointment to delete their details
+    assert "When we send you a confirmation or a reminder" in page and "For the centre's staff" in page
+    assert "Your visits are kept under your name only if you agree." in page  # the resident record needs no consent
 
 
 def test_the_notice_follows_the_settings_as_soon_as_they_are_saved(client, centre):
@@ -105,9 +107,20 @@ def test_the_record_says_when_the_login_cookie_may_travel_in_clear(client, login
     app.config["SESSION_COOKIE_SECURE"] = False
     assert "set SESSION_COOKIE_SECURE=1" in client.get("/admin/privacy?lang=en").page
     with force_locale("en"):
-        measures = notice.security_measures({**app.config, "SESSION_COOKIE_SECURE": True})
+        measures = notice.security_measures({**app.config, "SESSION_COOKIE_SECURE": True}, "sqlite")
     assert "The login cookie is only sent over HTTPS." in measures
     assert not any("SESSION_COOKIE_SECURE=1" in measure for measure in measures)
+
+
+def test_the_record_says_what_erasing_does_on_the_database_in_use(client, login_as):
+    """SQLite overwrites erased values (secure_delete); PostgreSQL keeps old row versions until a vacuum."""
+    login_as(Role.COORDINATOR)
+    page = client.get("/admin/privacy?lang=en").page
+    overwritten, vacuum = "erased values are overwritten in the database file", "at its next vacuum"
+    if db.session.get_bind().dialect.name == "sqlite":
+        assert overwritten in page and vacuum not in page
+    else:
+        assert vacuum in page and overwritten not in page
 
 
 def test_only_coordinators_read_the_record(client, login_as):

@@ -96,8 +96,9 @@ RECORD_KINDS = {
 }
 
 
-def security_measures(config):
-    """The measures this installation actually takes, some of them read from its configuration."""
+def security_measures(config, dialect):
+    """The measures this installation actually takes, some of them read from its configuration and
+    its database (`dialect`: "sqlite" or "postgresql")."""
     measures = [
         _l("Staff pages need a personal account; each page checks the role (facilitator or coordinator) it needs."),
         _l("Passwords are stored as Argon2 hashes; repeated failed logins and form submissions are rate-limited."),
@@ -109,8 +110,13 @@ def security_measures(config):
            "written to an audit log, without the values."),
         _l("Logs never hold names, phone numbers, e-mail addresses or secret links."),
         _l("Exports neutralise text that a spreadsheet would read as a formula."),
-        _l("A nightly purge applies the retention above; erased values are overwritten in the database file."),
     ]
+    if dialect == "sqlite":  # PRAGMA secure_delete (database.py)
+        measures.append(_l("A nightly purge applies the retention above; erased values are overwritten in the "
+                           "database file."))
+    else:
+        measures.append(_l("A nightly purge applies the retention above; PostgreSQL reclaims the old versions of "
+                           "erased rows at its next vacuum, usually within minutes."))
     if config.get("SESSION_COOKIE_SECURE"):
         measures.append(_l("The login cookie is only sent over HTTPS."))
     else:
@@ -126,4 +132,4 @@ def record(session, config):
     lines = [RetentionLine(str(RECORD_KINDS[name]), months(getattr(kept, name)), str(retention.MEANINGS[name]))
              for name in RECORD_KINDS]
     return Record(current_centre(), kept.protection_contact.strip(), lines, config["BACKUP_KEEP"],
-                  security_measures(config))
+                  security_measures(config, session.get_bind().dialect.name))
