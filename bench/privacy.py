@@ -7,7 +7,7 @@ for PostgreSQL), so every purge starts from the same backlog and equally cold:
 - the purge with the default retention (two years for residents and appointments): rows changed
   per rule, wall time, and that time against the dry run's (which only counts what is due: the
   baseline of the same run);
-- the same purge with three months' retention, a backlog several times larger: the peak Python
+- the same purge with one year's and three months' retention, larger backlogs: the peak Python
   memory (tracemalloc, measured in a run of its own since tracing slows the code) must stay where
   the two-year purge's is, since the purge works in batches of 500 rows;
 - the access export (`privacy.rights.gather`) of a resident with 50 visits and of one with a single
@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 
 from .harness import PYTHON, ROOT, databases, flask, settle
 
-SCENARIOS = {"two years (the default)": 24, "three months (a larger backlog)": 3}
+SCENARIOS = {"two years (the default)": 24, "one year": 12, "three months": 3}
 VISITS = 50
 
 
@@ -161,11 +161,15 @@ def run():
                   f"dry run (counting only, the baseline) {baseline:.2f} s: "
                   f"{runs['time']['seconds'] / baseline:.1f}× the baseline")
             print(f"    peak Python memory {runs['memory']['peak'] / 1024:,.0f} KiB")
-        small, large = (found[scenario] for scenario in SCENARIOS)
-        backlog = sum(large["time"]["counts"].values()) / max(1, sum(small["time"]["counts"].values()))
-        memory = large["memory"]["peak"] / small["memory"]["peak"]
-        print(f"  backlog {backlog:.1f}× larger, peak memory {memory:.2f}×: "
-              + ("flat" if memory < 1.25 else "GROWS with the backlog"))
+        # Against the one-year purge as well as the default: on PostgreSQL, psycopg prepares a
+        # statement once it has run it five times, so a small backlog (few batches for some rules)
+        # prepares fewer of them. Bounded by the number of statements, not by the rows.
+        default, year, largest = (found[scenario] for scenario in SCENARIOS)
+        for name, base in (("two years", default), ("one year", year)):
+            backlog = sum(largest["time"]["counts"].values()) / max(1, sum(base["time"]["counts"].values()))
+            memory = largest["memory"]["peak"] / base["memory"]["peak"]
+            print(f"  three months against {name}: backlog {backlog:.1f}× larger, peak memory {memory:.2f}×: "
+                  + ("flat" if memory < 1.25 else "GROWS with the backlog"))
         for who, figures in access.items():
             print(f"  access export of a resident with {who}: {figures['statements']} SQL statements, "
                   f"{figures['seconds'] * 1000:.0f} ms ({figures['sessions']} sessions, {figures['bookings']} bookings)")
