@@ -291,6 +291,9 @@ def test_the_booking_form_works_with_the_keyboard_alone(live_server, new_page, t
     page.keyboard.press("ArrowDown")  # radio buttons: the arrows move the choice
     assert page.evaluate("document.activeElement.value") == other_language
     assert_focus_is_visible(page)
+    page.keyboard.press("Tab")  # the privacy notice, read before sending
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "/privacy"
+    assert_focus_is_visible(page)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.type") == "submit"
     assert_focus_is_visible(page)
