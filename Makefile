@@ -46,8 +46,12 @@ bench: setup $(VENV)/.installed-tests
 	$(BIN)/python -m bench
 
 # Extract every translatable string and merge it into each catalogue.
+# Extract the strings and update every catalogue; `make i18n LANGUAGE=xx` first creates xx's
+# (README, "Adding a language").
 i18n: $(VENV)/.installed
 	$(BIN)/pybabel extract -F translations/babel.cfg -k lazy_gettext -k _l -o translations/messages.pot --no-location --sort-output --no-wrap --project tiers_lieu --ignore-dirs ".* .venv __pycache__" .
+	@if [ -n "$(LANGUAGE)" ] && [ ! -f translations/$(LANGUAGE)/LC_MESSAGES/messages.po ]; then \
+		$(BIN)/pybabel init -i translations/messages.pot -d translations -l $(LANGUAGE) --no-wrap; fi
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 	$(BIN)/python translations/fill_english.py translations/en/LC_MESSAGES/messages.po
 

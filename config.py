@@ -20,6 +20,11 @@ def env_int(name, default):
     return int(env(name, default))
 
 
+def env_words(name, default):
+    """A list setting written as words: `RESIDENT_LANGUAGES="fr en ar tr"`."""
+    return tuple(env(name, default).replace(",", " ").split())
+
+
 def env_bool(name, default):
     value = env(name)
     if value is None:
@@ -62,7 +67,10 @@ class Config:
     BACKUP_DIR = env("BACKUP_DIR", str(ROOT / "instance" / "backups"))
     BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
 
-    LANGUAGES = ("fr", "en")
+    # The languages of the residents' pages and messages, and those of the staff's pages: each needs
+    # its catalogue in translations/ (README, "Adding a language"). French first: the default.
+    RESIDENT_LANGUAGES = env_words("RESIDENT_LANGUAGES", "fr en ar tr")
+    STAFF_LANGUAGES = env_words("STAFF_LANGUAGES", "fr en")
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = TIMEZONE
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")

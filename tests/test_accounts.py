@@ -270,7 +270,7 @@ def test_staff_language_preference_applies_after_login(client, make_user):
     """On a device where nobody chose a language, the account's preference is the language."""
     user = make_user(language="en")
     log_in(client, user.email)
-    assert '<html lang="en">' in client.get("/desk/").get_data(as_text=True)
+    assert '<html lang="en" dir="ltr">' in client.get("/desk/").get_data(as_text=True)
 
 
 def language_cookie(client):
@@ -282,14 +282,14 @@ def test_a_language_chosen_on_the_login_page_stays_after_login(client, make_user
     """Issue 11: logging in from the English login page landed a French account in French."""
     user = make_user(language="fr")
     form = client.get("/login?lang=en")
-    assert '<html lang="en">' in form.page and language_cookie(client) == "en"
+    assert '<html lang="en" dir="ltr">' in form.page and language_cookie(client) == "en"
     response = client.post("/login?lang=en", data={
         "csrf_token": csrf_token_from(form.page), "email": user.email, "password": STAFF_PASSWORD})
     assert response.status_code == 302
     assert not any(c.startswith("lang=") for c in response.headers.getlist("Set-Cookie"))
     assert language_cookie(client) == "en"
-    assert '<html lang="en">' in client.get("/desk/").page
-    assert '<html lang="en">' in client.get("/account").page
+    assert '<html lang="en" dir="ltr">' in client.get("/desk/").page
+    assert '<html lang="en" dir="ltr">' in client.get("/account").page
 
 
 def test_a_language_chosen_earlier_on_this_device_wins_over_the_account(client, make_user):
@@ -297,7 +297,7 @@ def test_a_language_chosen_earlier_on_this_device_wins_over_the_account(client, 
     client.get("/?lang=fr")
     log_in(client, user.email)
     assert language_cookie(client) == "fr"
-    assert '<html lang="fr">' in client.get("/desk/").page
+    assert '<html lang="fr" dir="ltr">' in client.get("/desk/").page
 
 
 def test_the_account_page_says_how_the_preference_and_the_device_choice_combine(client, login_as):

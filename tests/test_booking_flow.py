@@ -1,5 +1,6 @@
 """Residents find a slot, book it, see it, move it and cancel it, without an account."""
 import re
+from datetime import datetime
 
 import pytest
 from icalendar import Calendar
@@ -9,7 +10,7 @@ from tiers_lieu.booking.models import Booking, BookingRules, BookingStatus, Call
 from tiers_lieu.extensions import db
 from tiers_lieu.notify.models import OutboxMessage
 
-from .factories import booking_form, make_slots, make_topic
+from .factories import PARIS, booking_form, make_slots, make_topic
 from .conftest import csrf_token_from, submit
 
 TOKEN_IN_LOCATION = re.compile(r"/booking/([A-Za-z0-9_-]+)\?new=1$")
@@ -456,11 +457,12 @@ def test_guessing_a_code_is_rate_limited_per_code(client, topic):
 # --- call-back requests -------------------------------------------------------------------
 
 def test_call_back_request_reaches_the_desk_and_is_flagged_when_a_seat_frees(client, topic, login_as, app):
-    slot = make_slots(topic)[0]
+    # A Monday-morning seat, which suits the request (issue 14: only seats that fit are flagged).
+    slot = make_slots(topic, days_ahead=(7 - datetime.now(PARIS).weekday()) % 7 or 7, hour=9)[0]
     token = booked_token(book(client, slot))
     response = submit(client, "/book/demarches/callback",
                       {"first_name": "Yao", "phone": "06 98 76 54 32", "moments": ["mon-am", "thu-pm"],
-                       "language": "fr"})
+                       "notify_by": "call", "language": "fr"})
     assert "Demande reçue" in response.page
     [request_] = db.session.execute(db.select(CallbackRequest)).scalars().all()
     assert (request_.phone, request_.moments) == ("+33698765432", "mon-am thu-pm")
@@ -500,15 +502,16 @@ def test_coordinator_sets_the_booking_rules(client, login_as):
     login_as(Role.COORDINATOR)
     response = submit(client, "/admin/rules", {"min_notice_minutes": "60", "horizon_weeks": "4",
                                                "change_deadline_minutes": "30", "max_active_per_contact": "1",
-                                               "late_grace_minutes": "15"})
+                                               "late_grace_minutes": "15", "callback_weeks": "4"})
     assert response.status_code == 302
     rules = db.session.execute(db.select(BookingRules)).scalar_one()
     assert (rules.min_notice_minutes, rules.horizon_weeks, rules.change_deadline_minutes,
             rules.max_active_per_contact, rules.late_grace_minutes) == (60, 4, 30, 1, 15)
     assert booking_rules(db.session).late_grace_minutes == 15  # the desk sees it at once
+    assert rules.callback_weeks == 4 and booking_rules(db.session).callback_weeks == 4
     bad = submit(client, "/admin/rules?lang=en", {"min_notice_minutes": "-5", "horizon_weeks": "0",
                                                   "change_deadline_minutes": "x", "max_active_per_contact": "1",
-                                                  "late_grace_minutes": "-1"})
+                                                  "late_grace_minutes": "-1", "callback_weeks": "4"})
     assert bad.status_code == 200
     assert bad.page.count('aria-invalid="true"') == 4
     db.session.expire_all()

@@ -14,8 +14,9 @@ import pytest
 from flask import current_app
 
 from tiers_lieu.booking.availability import Window, booking_rules, free_slots
-from tiers_lieu.booking.codes import token_for
-from tiers_lieu.booking.models import Booking, BookingStatus, CallbackRequest, OpeningRule, Procedure, Slot, Topic
+from tiers_lieu.booking.codes import hash_token, token_for
+from tiers_lieu.booking.models import (Booking, BookingStatus, CallbackRequest, OpeningRule, Procedure, SeatOffer,
+                                       Slot, Topic)
 from tiers_lieu.demo import DEMO_PASSWORD, load_demo
 from tiers_lieu.desk.models import HelpSession, Need, Resident
 from tiers_lieu.accounts.models import Role, User
@@ -126,6 +127,11 @@ def demo_pages():
                                location_id=rule.location_id, valid_from=rule.valid_from, active=False)
         db.session.add(own_rule)
         db.session.commit()
+    # A seat offered to the waiting list (the demo sends none): its link holds the token.
+    offer_token = "every-page-test-offer-token-0123456789abcdef"
+    if first(db.select(SeatOffer).where(SeatOffer.token_hash == hash_token(offer_token))) is None:
+        db.session.add(SeatOffer(request_id=callback.id, slot_id=free_slot.id, token_hash=hash_token(offer_token)))
+        db.session.commit()
     user = first(db.select(User).where(User.role == Role.FACILITATOR))
     need = first(db.select(Need).order_by(Need.id))
     procedure = first(db.select(Procedure).order_by(Procedure.id))
@@ -141,6 +147,7 @@ def demo_pages():
         ("booking.move", f"/booking/{token}/move"),
         ("booking.erase", f"/booking/{token_for(over.request_key)}/erase"),
         ("booking.erased", "/booking/erased"),
+        ("booking.offer", f"/offer/{offer_token}"),
         ("lobby.kiosk", "/kiosk"),
         ("lobby.display", "/display"),
         ("core.privacy", "/privacy"),

@@ -18,33 +18,33 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 
 def test_french_is_the_default(client):
     page = client.get("/").get_data(as_text=True)
-    assert '<html lang="fr">' in page
+    assert '<html lang="fr" dir="ltr">' in page
     assert "Aide gratuite au numérique" in page
 
 
 def test_the_browser_language_is_followed(client):
     page = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
-    assert '<html lang="en">' in page
+    assert '<html lang="en" dir="ltr">' in page
     assert "Help with digital tools, free of charge" in page
 
 
 def test_an_unsupported_browser_language_falls_back_to_french(client):
-    page = client.get("/", headers={"Accept-Language": "ar,tr;q=0.8"}).get_data(as_text=True)
-    assert '<html lang="fr">' in page
+    page = client.get("/", headers={"Accept-Language": "de,it;q=0.8"}).get_data(as_text=True)
+    assert '<html lang="fr" dir="ltr">' in page
 
 
 def test_an_explicit_choice_wins_and_is_remembered(client):
     response = client.get("/?lang=en", headers={"Accept-Language": "fr"})
-    assert '<html lang="en">' in response.get_data(as_text=True)
+    assert '<html lang="en" dir="ltr">' in response.get_data(as_text=True)
     assert any(c.startswith("lang=en") for c in response.headers.getlist("Set-Cookie"))
     page = client.get("/login", headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    assert '<html lang="en">' in page and "Staff login" in page
+    assert '<html lang="en" dir="ltr">' in page and "Staff login" in page
 
 
 def test_an_unknown_language_code_is_ignored(client):
     response = client.get("/?lang=xx")
     assert response.status_code == 200
-    assert '<html lang="fr">' in response.get_data(as_text=True)
+    assert '<html lang="fr" dir="ltr">' in response.get_data(as_text=True)
     assert not response.headers.getlist("Set-Cookie") or all(
         not c.startswith("lang=") for c in response.headers.getlist("Set-Cookie"))
 

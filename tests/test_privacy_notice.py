@@ -55,7 +55,7 @@ def test_the_notice_follows_the_settings_as_soon_as_they_are_saved(client, centr
     assert "36 months after the appointment" in page and "24 months after the appointment" not in page
     assert "1 month after we called you" in page  # the singular
     assert "2 months after they were sent" in page and "18 months after your last visit" in page
-    assert "write to or call: Mme Martin, dpo@mpt-plan.example.org" in page
+    assert "write to or call: <bdi>Mme Martin, dpo@mpt-plan.example.org</bdi>" in page
     assert "ask at the reception desk or contact the centre" not in page
 
 

@@ -99,7 +99,7 @@ OPERATIONS = {
         client, f"/admin/hours/{week['rule'].id}/active", {"active": "0"}, form_url="/admin/hours"),
     "lengthen the booking horizon": lambda client, week: submit(client, "/admin/rules", {
         "min_notice_minutes": "120", "horizon_weeks": "20", "change_deadline_minutes": "120",
-        "max_active_per_contact": "3", "late_grace_minutes": "10"}),
+        "max_active_per_contact": "3", "late_grace_minutes": "10", "callback_weeks": "6"}),
 }
 
 

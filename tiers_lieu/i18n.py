@@ -5,31 +5,59 @@ then a logged-in staff member's preference, then the browser's Accept-Language h
 """
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app, has_request_context, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, gettext
+from markupsafe import Markup
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from .core.links import url_with_query
 from .extensions import babel
 
-LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 ONE_YEAR = 365 * 24 * 3600
+# The staff's screens: shown in the staff's languages (STAFF_LANGUAGES); every other page, the
+# residents' pages, kiosk and waiting-room display included, in the residents' (RESIDENT_LANGUAGES).
+STAFF_BLUEPRINTS = frozenset({"desk", "admin", "stats", "accounts"})
+
+
+def language_names(codes):
+    """Each language named in itself, for a switch or a choice: {"ar": "العربية", "tr": "Türkçe"…}."""
+    return {code: _autonym(code) for code in codes}
+
+
+@lru_cache
+def _autonym(code):
+    return upper_first(Locale.parse(code).get_display_name(code))
+
+
+@lru_cache
+def text_direction(code):
+    """"rtl" for a language written right to left (Arabic), else "ltr", from Babel's locale data."""
+    return "rtl" if Locale.parse(code).character_order == "right-to-left" else "ltr"
+
+
+def page_languages():
+    """The languages this request's page may be shown in."""
+    config = current_app.config
+    if request.blueprint in STAFF_BLUEPRINTS:
+        return config["STAFF_LANGUAGES"]
+    return config["RESIDENT_LANGUAGES"]
 
 
 def requested_language():
-    """The supported language asked for in the query string, if any."""
+    """The language asked for in the query string, if this page is offered in it."""
     code = request.args.get("lang", "").strip().lower()
-    return code if code in current_app.config["LANGUAGES"] else None
+    return code if code in page_languages() else None
 
 
 def select_locale():
-    languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # the command line speaks the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    languages = page_languages()
     explicit = requested_language() or request.cookies.get(current_app.config["LANGUAGE_COOKIE"])
     if explicit in languages:
         return explicit
@@ -67,14 +95,15 @@ def language_links():
     query = [(name, value) for name, value in request.args.items(multi=True) if name != "lang"]
     endpoint = request.endpoint or "booking.home"
     links = []
-    for code in current_app.config["LANGUAGES"]:
+    names = language_names(page_languages())
+    for code, name in names.items():
         if code == current:
             continue
         try:
             href = url_with_query(endpoint, [*query, ("lang", code)], **(request.view_args or {}))
         except BuildError:  # an error page without a routable endpoint: fall back to home
             href = url_for("booking.home", lang=code)
-        links.append({"code": code, "name": LANGUAGE_NAMES[code], "href": href})
+        links.append({"code": code, "name": name, "href": href})
     return links
 
 
@@ -86,7 +115,9 @@ def upper_first(text):
 
 
 def clock(instant):
-    """The centre's wall-clock time of an instant, "09:30": the same in French and English.
+    """The centre's wall-clock time of an instant, "09:30", in every language: 24-hour and Western
+    digits. Arabic too: Arabic speakers in France read Western digits on every letter, bus and
+    appointment they get, and Babel's Arabic time ("9:30 ص") uses a 12-hour clock foreign there.
 
     Babel's `timeformat("HH:mm")` gives the same text but costs about 0.1 ms a call, which adds
     up to most of a page listing a week of slots (two times each).
@@ -95,6 +126,13 @@ def clock(instant):
         return ""
     local = instant.astimezone(_zone(current_app.config["TIMEZONE"]))
     return f"{local.hour:02d}:{local.minute:02d}"
+
+
+def day_at_time(instant):
+    """"lundi 7 décembre à 09:30", "7 Aralık Pazartesi 09:30'da": an appointment in a sentence, the
+    day spelled by Babel in the page's language and the time as the centre's 24-hour clock."""
+    local = instant.astimezone(_zone(current_app.config["TIMEZONE"]))
+    return gettext("%(day)s at %(time)s", day=format_date(local.date(), "EEEE d MMMM"), time=clock(instant))
 
 
 @lru_cache
@@ -137,7 +175,7 @@ def date_filter(pattern):
 
 def language_name(code):
     """A language's name in the page's language ("anglais" on a French page), for a preference
-    shown to staff; the language switch names each language in itself (LANGUAGE_NAMES)."""
+    shown to staff; the language switch names each language in itself (`language_names`)."""
     if not code:
         return ""
     try:
@@ -146,16 +184,99 @@ def language_name(code):
         return code
 
 
+# Bidi isolation (issue 14). In a right-to-left paragraph the Unicode bidi algorithm treats digits
+# as right-to-left for the spaces and dashes between them, so "06 12 34 56 78" would show as
+# "78 56 34 12 06", and a Latin name next to Arabic words can pull the punctuation around it.
+# Isolated, each keeps its own direction whatever the text around it.
+LTR_ISOLATE, FIRST_STRONG_ISOLATE, POP_ISOLATE = "\u2066", "\u2068", "\u2069"
+
+
+def ltr(value):
+    """A code, a time, a phone number or an e-mail address, read left to right in any page."""
+    return Markup('<bdi dir="ltr">%s</bdi>') % value
+
+
+def isolated(value):
+    """Something typed by a person (a first name, a note) in whatever script, isolated from the
+    page's text: its own first letter decides its direction."""
+    return Markup("<bdi>%s</bdi>") % value
+
+
+def in_its_language(topic, field="name"):
+    """A topic's name or description as the centre wrote it, marked with its language when that is
+    not the page's (an Arabic page shows the French name of a topic nobody translated): a screen
+    reader then reads it with a French voice, and `read aloud` too."""
+    text = topic.localised(field)
+    language = topic.language_of(field)
+    if language == get_locale().language:
+        return text
+    return Markup('<bdi lang="%s">%s</bdi>') % (language, text)
+
+
+def centre_words(value):
+    """The centre's own words (its name, a place) inside a sentence, isolated and marked with the
+    centre's language."""
+    return Markup('<bdi lang="%s">%s</bdi>') % (current_app.config["BABEL_DEFAULT_LOCALE"], value)
+
+
+def ltr_text(value):
+    """`ltr` for plain text (SMS, e-mails, calendar files), where only the control characters
+    exist; added in right-to-left languages only, so that a French SMS keeps the GSM alphabet."""
+    if text_direction(str(get_locale())) != "rtl":
+        return value
+    return f"{LTR_ISOLATE}{value}{POP_ISOLATE}"
+
+
+def isolated_text(value):
+    """`isolated` for plain text, in right-to-left languages."""
+    if text_direction(str(get_locale())) != "rtl":
+        return value
+    return f"{FIRST_STRONG_ISOLATE}{value}{POP_ISOLATE}"
+
+
 def init_app(app):
+    _check_languages(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["upper_first"] = upper_first
     app.jinja_env.filters["clock"] = clock
+    app.jinja_env.filters["day_at_time"] = day_at_time
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["dateformat"] = dateformat
+    app.jinja_env.filters["ltr"] = ltr
+    app.jinja_env.filters["bdi"] = isolated
+    app.jinja_env.filters["in_its_language"] = in_its_language
+    app.jinja_env.filters["centre_words"] = centre_words
+    app.jinja_env.filters["ltr_text"] = ltr_text
+    app.jinja_env.filters["bdi_text"] = isolated_text
     for name, pattern in DATE_FORMATS.items():
         app.jinja_env.filters[name] = date_filter(pattern)
     app.after_request(_remember_requested_language)
+    # The centre's own words (its name, address, places, topics nobody translated) are written in
+    # its default language: pages mark them so (`lang`), for screen readers and reading aloud.
+    app.jinja_env.globals["centre_language"] = app.config["BABEL_DEFAULT_LOCALE"]
 
     @app.context_processor
     def inject_language():
-        return {"language_links": language_links, "current_language": lambda: str(get_locale())}
+        return {"language_links": language_links, "current_language": lambda: str(get_locale()),
+                "text_direction": lambda: text_direction(str(get_locale())),
+                "resident_page": lambda: request.blueprint not in STAFF_BLUEPRINTS}
+
+
+def _check_languages(app):
+    """Every language offered has its catalogue, and Babel knows it: refuse to start otherwise,
+    rather than show a page in a language it cannot speak."""
+    config = app.config
+    offered = (*config["RESIDENT_LANGUAGES"], *config["STAFF_LANGUAGES"])
+    default = config["BABEL_DEFAULT_LOCALE"]
+    if default not in config["RESIDENT_LANGUAGES"] or default not in config["STAFF_LANGUAGES"]:
+        raise RuntimeError(f"RESIDENT_LANGUAGES and STAFF_LANGUAGES must both include {default}, the default")
+    directory = Path(config["BABEL_TRANSLATION_DIRECTORIES"])
+    for code in offered:
+        try:
+            Locale.parse(code)
+        except (ValueError, UnknownLocaleError):
+            raise RuntimeError(f"{code!r} in RESIDENT_LANGUAGES or STAFF_LANGUAGES is not a language Babel knows")
+        if not (directory / code / "LC_MESSAGES" / "messages.po").exists():
+            raise RuntimeError(f"no catalogue for {code!r}: run `make i18n LANGUAGE={code}` (README, \"Adding a language\")")
+    # Every language any page is offered in, for what accepts any of them (a message's language).
+    config["LANGUAGES"] = tuple(dict.fromkeys(offered))

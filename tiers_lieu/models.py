@@ -2,7 +2,7 @@
 from .accounts.models import StaffSession, User  # noqa: F401
 from .core.centre import Centre  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
-from .booking.models import (Booking, BookingRules, CallbackRequest, Closure, Location,  # noqa: F401
+from .booking.models import (Booking, BookingRules, CallbackRequest, Closure, Location, SeatOffer,  # noqa: F401
                              OpeningRule, Procedure, Slot, Topic)
 from .privacy.models import RetentionSettings  # noqa: F401
 from .notify.models import DeliveryAttempt, OutboxMessage  # noqa: F401

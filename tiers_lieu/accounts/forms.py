@@ -1,13 +1,17 @@
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
 from ..core.forms import BaseForm
-from ..i18n import LANGUAGE_NAMES
+from ..i18n import language_names
 from .models import ROLE_LABELS
 from .passwords import MAX_LENGTH
 
-LANGUAGE_CHOICES = [SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGE_NAMES.items()]
+def staff_language_choices():
+    """The staff's languages (STAFF_LANGUAGES), each named in itself."""
+    return [SelectChoice(code, name, render_kw={"lang": code})
+            for code, name in language_names(current_app.config["STAFF_LANGUAGES"]).items()]
 
 
 def role_choices():
@@ -33,7 +37,7 @@ class ChangePasswordForm(NewPasswordMixin, BaseForm):
 
 class PreferencesForm(BaseForm):
     display_name = StringField(_l("Name shown to colleagues"), validators=[DataRequired(), Length(max=120)])
-    language = SelectField(_l("Language of the interface"), choices=LANGUAGE_CHOICES)
+    language = SelectField(_l("Language of the interface"), choices=staff_language_choices)
 
 
 class StaffForm(BaseForm):
@@ -42,7 +46,7 @@ class StaffForm(BaseForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
     display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=role_choices)
-    language = SelectField(_l("Language of the interface"), choices=LANGUAGE_CHOICES)
+    language = SelectField(_l("Language of the interface"), choices=staff_language_choices)
 
 
 class EditStaffForm(StaffForm):

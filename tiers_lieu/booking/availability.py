@@ -15,7 +15,7 @@ from .topics import active_topics
 
 
 DEFAULT_RULES = {"min_notice_minutes": 120, "horizon_weeks": 8, "change_deadline_minutes": 0,
-                 "max_active_per_contact": 2, "late_grace_minutes": 10}
+                 "max_active_per_contact": 2, "late_grace_minutes": 10, "callback_weeks": 6}
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Rules:
     change_deadline_minutes: int
     max_active_per_contact: int
     late_grace_minutes: int = 10  # a booked resident later than this joins the walk-in queue
+    callback_weeks: int = 6       # a call-back request ends after this many weeks
 
 
 def booking_rules(session):

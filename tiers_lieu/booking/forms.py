@@ -1,3 +1,4 @@
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, DateField, EmailField, HiddenField, IntegerField, RadioField, SelectChoice,
                      SelectField, SelectMultipleField, StringField, TelField, TextAreaField)
@@ -5,7 +6,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.forms import BaseForm
-from ..i18n import LANGUAGE_NAMES
+from ..i18n import language_names
 from .contact import normalise_email, normalise_phone, receives_text_messages
 
 NOTE_MAX = 280
@@ -13,7 +14,10 @@ NOTE_WARNING = _l("Do not write health information, passwords or identity number
 
 
 def language_choices():
-    return [SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGE_NAMES.items()]
+    """The residents' languages (RESIDENT_LANGUAGES), each named in itself and marked as such, so
+    that a screen reader says "العربية" in Arabic on a French page."""
+    return [SelectChoice(code, name, render_kw={"lang": code})
+            for code, name in language_names(current_app.config["RESIDENT_LANGUAGES"]).items()]
 
 
 class PhoneField(TelField):
@@ -95,14 +99,40 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+NOTIFY_CHOICES = [SelectChoice("sms", _l("By text message, with a link to book it")),
+                  SelectChoice("email", _l("By e-mail, with a link to book it")),
+                  SelectChoice("call", _l("A facilitator calls me"))]
+
+
 class CallbackForm(BaseForm):
     first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=80)])
     phone = PhoneField(_l("Phone number"), validators=[DataRequired(), Length(max=40)])
-    moments = MultiCheckboxField(_l("When can we call you and offer an appointment?"),
-                                 choices=moment_choices)
+    moments = MultiCheckboxField(_l("Which times suit you?"), choices=moment_choices)
     moments_note = TextAreaField(_l("Anything else about when suits you? (optional)"),
                                  validators=[Optional(), Length(max=NOTE_MAX)])
+    notify_by = RadioField(_l("How shall we tell you when a seat frees up?"), choices=NOTIFY_CHOICES,
+                           default="sms")
+    email = EmailField(_l("E-mail address (for an e-mail)"),
+                       validators=[Optional(), Length(max=254),
+                                   Email(message=_l("This e-mail address does not look right."))])
     language = RadioField(_l("Language"), choices=language_choices, default="fr")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        # Not a validator of the field: its Optional() ends the field's checks when it is empty.
+        if self.notify_by.data == "email" and not (self.email.data or "").strip():
+            self.email.errors.append(_l("Give your e-mail address, or choose a text message or a call."))
+            return False
+        return valid
+
+    def validate_phone(self, field):
+        if self.notify_by.data == "sms" and self.phone.e164 and not receives_text_messages(self.phone.e164):
+            raise ValidationError(_l("This number cannot receive text messages. Give a mobile number, "
+                                     "or choose a call."))
+
+    @property
+    def email_normalised(self):
+        return normalise_email(self.email.data) if (self.email.data or "").strip() else None
 
 
 class BookingRulesForm(BaseForm):
@@ -119,6 +149,9 @@ class BookingRulesForm(BaseForm):
     late_grace_minutes = IntegerField(
         _l("Minutes of lateness after which a booked resident joins the walk-in queue"),
         validators=[InputRequired(), NumberRange(min=0, max=120)])
+    callback_weeks = IntegerField(
+        _l("Weeks after which a call-back request ends"),
+        validators=[InputRequired(), NumberRange(min=1, max=52)])
 
 
 class ClosureForm(BaseForm):

@@ -4,14 +4,14 @@ They are queued in the same transaction as the change they describe; `flask noti
 delivers them. E-mail when the resident gave an address, otherwise SMS.
 """
 import enum
-from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template
-from flask_babel import force_locale, format_datetime
+from flask import render_template
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ..core.centre import current_centre
 from ..core.links import public_link
+from ..i18n import day_at_time
 from ..notify.service import queue_email, queue_sms
 from .codes import format_code, token_for
 
@@ -40,15 +40,12 @@ def manage_url(token):
 
 def compose(booking, kind, channel):
     """Return (subject, text) of the e-mail or the SMS, in the booking's language."""
-    tz = ZoneInfo(current_app.config["TIMEZONE"])
     with force_locale(booking.language):
         context = {
             "kind": kind.value,
             "booking": booking,
             "code": format_code(booking.code),
-            "when": format_datetime(booking.slot.starts_at.astimezone(tz), "EEEE d MMMM 'à' HH:mm")
-            if booking.language == "fr" else
-            format_datetime(booking.slot.starts_at.astimezone(tz), "EEEE d MMMM 'at' HH:mm"),
+            "when": day_at_time(booking.slot.starts_at),
             "link": manage_url(token_for(booking.request_key)),
             "centre": current_centre(),
         }

@@ -6,6 +6,7 @@ from typing import Optional
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import text as sa_text
 from sqlalchemy import true as sa_true
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -41,6 +42,12 @@ class TopicText:
     def localised(self, field):
         """Return this text field in the current language, or in French when it is not translated."""
         return getattr(self, f"{field}_{current_language()}", None) or getattr(self, f"{field}_fr")
+
+    def language_of(self, field):
+        """The language `localised(field)` is written in: the page's, or French, the centre's own,
+        when the coordinators wrote none in the page's language (a topic has French and English)."""
+        language = current_language()
+        return language if getattr(self, f"{field}_{language}", None) else DEFAULT_LANGUAGE
 
     @property
     def name(self):
@@ -416,6 +423,7 @@ class BookingRules(db.Model):
         CheckConstraint("horizon_weeks >= 1", name="horizon_positive"),
         CheckConstraint("change_deadline_minutes >= 0", name="deadline_not_negative"),
         CheckConstraint("max_active_per_contact >= 1", name="cap_positive"),
+        CheckConstraint("callback_weeks >= 1", name="callback_weeks_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -426,27 +434,71 @@ class BookingRules(db.Model):
     max_active_per_contact: Mapped[int] = mapped_column(default=2)
     # A booked resident who checks in later than this after the start joins the walk-in queue.
     late_grace_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
+    # A call-back request still waiting after this many weeks ends: nobody is offered a seat for
+    # a need of two months ago.
+    callback_weeks: Mapped[int] = mapped_column(default=6, server_default="6")
 
 
 class CallbackRequest(db.Model):
-    """"No slot suits me: call me back." A facilitator calls and books for the resident."""
+    """"No slot suits me: tell me when one frees up." The waiting list (`booking/callbacks.py`):
+    a seat that frees up and fits the request is offered to it by message (`booking/offers.py`),
+    or shown to the desk when the person asked for a call."""
+
+    __table_args__ = (
+        # The offer's one query: the oldest open requests of a topic.
+        Index("ix_callback_request_open", "topic_id", "created_at",
+              sqlite_where=sa_text("handled_at IS NULL AND ended_at IS NULL"),
+              postgresql_where=sa_text("handled_at IS NULL AND ended_at IS NULL")),
+        CheckConstraint("offers_sent >= 0", name="offers_sent_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id"), index=True)
     first_name: Mapped[str] = mapped_column(String(80))
     phone: Mapped[str] = mapped_column(String(16))  # E.164
-    # Half-days that suit the resident, e.g. "mon-am tue-pm", and their own words.
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    # Half-days that suit the resident, e.g. "mon-am tue-pm", and their own words; none: any time.
     moments: Mapped[str] = mapped_column(String(120), default="")
+    # The same half-days as bits (`callbacks.moment_bit`), for the offer's query to test in SQL.
+    moment_mask: Mapped[int] = mapped_column(default=0, server_default="0")
     moments_note: Mapped[Optional[str]] = mapped_column(String(280))
+    # How the person wants to hear of a free seat: "sms", "email" (an offer, sent by itself), or
+    # "call" (the desk calls them).
+    notify_by: Mapped[str] = mapped_column(String(10), default="call", server_default="call")
     language: Mapped[str] = mapped_column(String(5), default=DEFAULT_LANGUAGE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    # Set when a seat on the topic frees up: staff see the request flagged as a match.
+    # Set when a fitting seat frees up on the topic: staff see the request flagged as a match.
     matched_slot_id: Mapped[Optional[int]] = mapped_column(ForeignKey("slot.id", ondelete="SET NULL"))
     matched_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     handled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     handled_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    offers_sent: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the request ended by itself, and why: "booked" (from an offer) or "withdrawn" (by the
+    # person, from an offer's link). A request also ends after the weeks the rules say.
+    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    end_reason: Mapped[Optional[str]] = mapped_column(String(10))
     anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     topic: Mapped[Topic] = relationship()
     matched_slot: Mapped[Optional[Slot]] = relationship()
     handled_by = relationship("User")
+
+
+class SeatOffer(db.Model):
+    """A freed seat offered to a waiting request by message, with a link that books it in one tap.
+
+    The seat is not held: whoever takes it first has it. Taken when the link booked it."""
+
+    __table_args__ = (UniqueConstraint("request_id", "slot_id", name="uq_seat_offer_request_slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("callback_request.id", ondelete="CASCADE"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the link's secret, as for bookings: the database alone cannot rebuild a link.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    taken_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    booking_id: Mapped[Optional[int]] = mapped_column(ForeignKey("booking.id", ondelete="SET NULL"))
+
+    request: Mapped[CallbackRequest] = relationship()
+    slot: Mapped[Slot] = relationship()

@@ -19,10 +19,10 @@ from .. import audit
 from ..database import insert_now, utcnow
 from ..notify import service as outbox
 from ..notify.models import OutboxMessage
-from . import callbacks, messages
-from .availability import Window
+from . import callbacks, messages, offers
+from .availability import Window, booking_rules
 from .codes import hash_token, new_code, new_request_key, token_for
-from .models import EXPECTED, Booking, BookingStatus, Slot, Topic, slot_topic
+from .models import EXPECTED, Booking, BookingStatus, SeatOffer, Slot, Topic, slot_topic
 
 
 
@@ -257,8 +257,8 @@ def cancel(session, booking, *, rules, by_centre=False, by_staff=False, reason=N
         session.rollback()
         raise BookingRefused(Refusal.NOT_ACTIVE, booking.slot)
     release_seat(session, booking.slot_id)
-    callbacks.flag_matches(session, booking.slot_id, booking.topic_id, now)
     session.refresh(booking)
+    offers.seat_freed(session, booking.slot, rules, now)
     messages.queue_for(session, booking,
                        messages.Kind.CANCELLED_BY_CENTRE if by_centre else messages.Kind.CANCELLATION)
     if by_centre or by_staff:
@@ -291,8 +291,8 @@ def move(session, booking, new_slot_id, *, rules, now=None):
         session.rollback()
         raise BookingRefused(Refusal.NOT_ACTIVE, booking.slot)
     release_seat(session, old_slot_id)
-    callbacks.flag_matches(session, old_slot_id, booking.topic_id, now)
     session.expire_all()
+    offers.seat_freed(session, load_slot(session, old_slot_id), rules, now)
     booking = session.get(Booking, booking.id)
     messages.queue_for(session, booking, messages.Kind.CHANGE)
     session.commit()
@@ -343,9 +343,10 @@ def cancel_for_removed_slot(session, booking, *, reason, now=None):
 
 def cancel_for_erasure(session, ids, now):
     """Cancel, at the resident's request to be erased, those of these bookings still to come: each
-    seat is freed (and the call-back requests of its topic flagged), and no message is sent, since
+    seat is freed (and offered to the waiting list), and no message is sent to the person, since
     the details to send it to are about to go. Part of the erasure's transaction: the caller commits.
     Returns the ids cancelled."""
+    rules = booking_rules(session)
     upcoming = session.execute(
         select(Booking.id, Booking.slot_id, Booking.topic_id).join(Slot, Slot.id == Booking.slot_id)
         .where(Booking.id.in_(ids), Booking.status.in_(EXPECTED), Slot.starts_at > now)).all()
@@ -357,7 +358,7 @@ def cancel_for_erasure(session, ids, now):
             .execution_options(synchronize_session=False))
         if result.rowcount == 1:
             release_seat(session, slot_id)
-            callbacks.flag_matches(session, slot_id, topic_id, now)
+            offers.seat_freed(session, load_slot(session, slot_id), rules, now)
             cancelled.append(booking_id)
     return cancelled
 
@@ -395,3 +396,28 @@ def erase_own_details(session, booking, now=None):
     anonymise(session, [booking.id], now)
     outbox.anonymise(session, message_ids, now)
     session.commit()
+
+
+def book_from_offer(session, found, slot_id, rules, now):
+    """Book the offered seat, or another fitting slot of the request, with the request's contact;
+    return (booking, token). The same link tapped twice returns the booking made the first time.
+    Raises BookingRefused as the booking form would (seat taken, too many bookings…)."""
+    offer, request = found.offer, found.offer.request
+    if found.state is offers.OfferState.TAKEN_BY_YOU:
+        booking = session.get(Booking, offer.booking_id)
+        return booking, token_for(booking.request_key)
+    if found.state is offers.OfferState.ENDED:
+        raise BookingRefused(Refusal.SLOT_GONE)
+    slot = load_slot(session, slot_id)
+    if slot is None or (slot.id != offer.slot_id and slot.id not in {
+            fitting.id for fitting in offers.fitting_slots(session, request, rules, now, limit=50)}):
+        raise BookingRefused(Refusal.SLOT_GONE, slot)
+    contact = Contact(first_name=request.first_name, phone=request.phone, email=request.email,
+                      language=request.language)
+    booking, token = book(session, slot=slot, topic_id=request.topic_id, contact=contact, rules=rules, now=now,
+                          request_key=f"offer-{offer.id}", commit=False)
+    session.execute(update(SeatOffer).where(SeatOffer.id == offer.id, SeatOffer.booking_id.is_(None))
+                    .values(taken_at=now, booking_id=booking.id).execution_options(synchronize_session=False))
+    callbacks.end(session, request.id, "booked", now)
+    session.commit()
+    return booking, token

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..database import utcnow
+from . import offers
+from .availability import booking_rules
 from .models import Booking, Closure, OpeningRule, Slot
 from .slotgen import ClosureSpec, RuleSpec, generate_slots, start_of_day
 
@@ -155,8 +157,9 @@ def retire(session, slot, has_bookings, report):
 def sync_slots(session, start, end, tz, now=None):
     """Make the future slots from `start` to `end` (local dates) match the opening hours; flush.
 
-    Missing slots are created, free slots no longer offered are removed, and booked ones are
-    kept and reported. Running it again changes nothing. Past slots are left as they were.
+    Missing slots are created (and offered to the waiting list, `offers.seat_freed`), free slots
+    no longer offered are removed, and booked ones are kept and reported. Running it again changes
+    nothing. Past slots are left as they were.
     The caller commits: a change of opening hours or closures and the slots that follow from it
     are one transaction, all of it or none of it. Of two runs at the same time, the one that
     writes second fails on the unique (rule_id, starts_at) constraint and its transaction
@@ -195,7 +198,12 @@ def sync_slots(session, start, end, tz, now=None):
             slot.offered = True
             report.updated += changed
 
-    session.add_all(new_slot(spec, topics_by_id) for spec in specs.values())
-    report.created = len(specs)
+    created = [new_slot(spec, topics_by_id) for spec in specs.values()]
+    session.add_all(created)
+    report.created = len(created)
     session.flush()
+    # A new slot's seats are freed seats too: the waiting list hears of those in the next two weeks.
+    rules = booking_rules(session)
+    for slot in created:
+        offers.seat_freed(session, slot, rules, now, seats=slot.capacity)
     return report

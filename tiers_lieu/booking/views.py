@@ -7,19 +7,21 @@ from flask import (Blueprint, abort, current_app, flash, make_response, redirect
 from flask_babel import get_locale, gettext as _
 
 from ..core.centre import centre_timezone, current_centre
-from ..core.forms import refill_on_expired_csrf, submitted_and_valid
+from ..core.forms import is_language_switch, refill_on_expired_csrf, submitted_and_valid
 from ..core.inputs import date_from, id_from
 from ..database import utcnow
 from ..core.limits import limit_failures, record_failure
 from ..extensions import db
-from . import callbacks, reservations
+from ..i18n import isolated_text
+from . import callbacks, offers, reservations
 from .availability import (Window, booking_rules, first_free_start, free_slot_listing, group_by_day,
                            topic_card, topic_cards)
 from .calendar import booking_ics, qr_svg_data_uri
 from .codes import format_code, new_request_key, normalise_code, token_for
 from .contact import normalise_email, normalise_phone
-from .forms import NOTE_WARNING, BookingForm, CallbackForm, LookupForm
+from .forms import NOTE_WARNING, BookingForm, CallbackForm, LookupForm, moment_words
 from .messages import manage_url
+from .models import Booking
 from .reservations import BookingRefused, Contact, Refusal
 
 bp = Blueprint("booking", __name__)
@@ -183,7 +185,8 @@ def calendar_file(token):
     centre = current_centre()
     body = booking_ics(
         booking, centre, manage_url(token), current_app.config["TIMEZONE"],
-        summary=_("Appointment: %(topic)s — %(centre)s", topic=booking.topic.name, centre=centre.name),
+        summary=_("Appointment: %(topic)s — %(centre)s", topic=isolated_text(booking.topic.name),
+                  centre=isolated_text(centre.name)),
         description=_("Your booking code:"),
     )
     response = make_response(body)
@@ -205,6 +208,42 @@ def cancel(token):
     else:
         flash(_("Your appointment is cancelled. The seat is free again for someone else."), "success")
     return redirect(url_for("booking.manage", token=token))
+
+
+@bp.route("/offer/<token>", methods=["GET", "POST"])
+def offer(token):
+    """A seat offered to the waiting list (offers.py): booked in one tap, or the request withdrawn.
+
+    Used twice, the link shows the booking made the first time; after the seat went to someone
+    else, the next times that suit the person, each booked in one tap too."""
+    rules, now = booking_rules(db.session), utcnow()
+    found = offers.find(db.session, token, rules, now)
+    if found is None:
+        return render_template("booking/offer_invalid.html"), 404
+    if found.state is offers.OfferState.TAKEN_BY_YOU:
+        booking = db.session.get(Booking, found.offer.booking_id)
+        return redirect(url_for("booking.manage", token=token_for(booking.request_key)))
+    refusal = None
+    if request.method == "POST" and request.form.get("action") == "withdraw":
+        offers.withdraw(db.session, found, now)
+        return render_template("booking/offer_withdrawn.html")
+    if request.method == "POST":
+        slot_id = id_from(request.form.get("slot_id")) or abort(400)
+        try:
+            booking, booking_token = reservations.book_from_offer(db.session, found, slot_id, rules, now)
+        except BookingRefused as refused:
+            db.session.rollback()
+            refusal = refused.reason
+            found = offers.find(db.session, token, rules, now)
+        else:
+            return redirect(url_for("booking.manage", token=booking_token, new=1))
+    offer_ = found.offer
+    return render_template(
+        "booking/offer.html", token=token, offer=offer_, state=found.state.value, refusal=refusal,
+        request_=offer_.request, topic=offer_.request.topic, moment_words=moment_words,
+        fitting=offers.fitting_slots(db.session, offer_.request, rules, now, excluding=offer_.slot_id)
+        if found.state is not offers.OfferState.ENDED else [],
+    ), 409 if refusal else 200
 
 
 @bp.route("/booking/<token>/erase", methods=["GET", "POST"])
@@ -275,7 +314,7 @@ def lookup():
         record_failure()
         form.code.errors.append(_("We found no appointment with this code and this phone number or "
                                   "e-mail address. Check both, or call the centre."))
-    elif request.method == "POST":
+    elif request.method == "POST" and not is_language_switch():
         record_failure()
     return render_template("booking/lookup.html", form=form)
 
@@ -288,8 +327,11 @@ def callback(slug):
     if request.method == "GET":
         form.language.data = str(get_locale())
     if submitted_and_valid(form):
-        callbacks.receive(db.session, topic_id=topic.id, first_name=form.first_name.data, phone=form.phone.e164,
-                          language=form.language.data, moments=form.moments.data,
-                          moments_note=form.moments_note.data)
-        return render_template("booking/callback_done.html", topic=topic)
+        received = callbacks.receive(
+            db.session, topic_id=topic.id, first_name=form.first_name.data, phone=form.phone.e164,
+            language=form.language.data, moments=form.moments.data, moments_note=form.moments_note.data,
+            notify_by=form.notify_by.data, email=form.email_normalised)
+        return render_template("booking/callback_done.html", topic=topic, received=received,
+                               moment_words=moment_words, weeks=booking_rules(db.session).callback_weeks,
+                               offers=offers)
     return render_template("booking/callback.html", topic=topic, form=form)

@@ -2,7 +2,7 @@
 from functools import lru_cache
 
 from babel import support
-from flask import g
+from flask import g, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -29,8 +29,32 @@ def refills_form(view):
     return getattr(view, "refill_on_expired_csrf", False)
 
 
+# The header's language switch, over a form a resident types into, is a row of submit buttons of
+# that form (base.html, `switch_form`): the form comes back in the other language with everything
+# typed, where a link would have lost it. The button's value is the language it leaves.
+LANGUAGE_SWITCH = "switch_language"
+
+
+def is_language_switch():
+    return request.method == "POST" and LANGUAGE_SWITCH in request.form
+
+
+def switching_language(form):
+    """Whether this POST only asks for the form again in another language: nothing is validated
+    or saved. The messages' language follows the page's unless the resident had chosen another."""
+    if not is_language_switch():
+        return False
+    language = getattr(form, "language", None)
+    if language is not None and language.data == request.form[LANGUAGE_SWITCH]:
+        language.data = str(get_locale())
+    return True
+
+
 def submitted_and_valid(form):
-    """validate_on_submit, except that a form whose token was refused is shown again kindly."""
+    """validate_on_submit, except that a form whose token was refused is shown again kindly, and
+    that a language switch shows it again, unjudged, in the other language."""
+    if switching_language(form):
+        return False
     if g.get("csrf_refused"):
         form.validate()
         form.csrf_token.errors = []

@@ -49,8 +49,9 @@ class DeliveryReport:
 
 
 def queue_email(session, *, to, subject, body, language, kind, html_body=None, booking_id=None,
-                dedup_key=None):
-    """Add an e-mail to the caller's transaction; return it, or the one queued under dedup_key."""
+                dedup_key=None, not_before=None):
+    """Add an e-mail to the caller's transaction; return it, or the one queued under dedup_key.
+    `not_before`: the message waits until then (a seat offer freed at night goes in the morning)."""
     try:
         validate_email(to, check_deliverability=False)
     except EmailNotValidError:
@@ -59,15 +60,19 @@ def queue_email(session, *, to, subject, body, language, kind, html_body=None, b
         raise ValueError("an e-mail subject is one line")
     return _queue(session, dedup_key, channel=Channel.EMAIL.value, recipient=to, subject=subject,
                   body=body, html_body=html_body, language=language, kind=kind,
-                  booking_id=booking_id)
+                  booking_id=booking_id, **_due(not_before))
 
 
-def queue_sms(session, *, to, body, language, kind, booking_id=None, dedup_key=None):
+def queue_sms(session, *, to, body, language, kind, booking_id=None, dedup_key=None, not_before=None):
     """Add an SMS to the caller's transaction; return it, or the one queued under dedup_key."""
     if not PHONE_RE.fullmatch(to):
         raise ValueError("an SMS goes to an E.164 number such as +33612345678")
     return _queue(session, dedup_key, channel=Channel.SMS.value, recipient=to, body=body,
-                  language=language, kind=kind, booking_id=booking_id)
+                  language=language, kind=kind, booking_id=booking_id, **_due(not_before))
+
+
+def _due(not_before):
+    return {} if not_before is None else {"next_attempt_at": not_before}
 
 
 def _queue(session, dedup_key, **fields):

@@ -30,6 +30,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 
 from ..booking.models import CANCELLED, BookingStatus
+from ..database import utcnow
 from ..desk.models import (AdminDomain, AgeBracket, Assistance, Autonomy, Channel, Equipment, Outcome, SessionKind,
                            Situation, TicketStatus)
 from . import daily_counts, queries
@@ -176,6 +177,7 @@ def figures(session, filters, tz):
     slots, seats_offered, hours_offered = queries.slot_offer(session, filters, tz, dialect)
     tickets, waits, called = queries.ticket_figures(session, filters, dialect)
     callbacks, callbacks_handled, callback_waits = queries.callback_figures(session, filters, tz, dialect)
+    offers_sent, offers_taken, offers_expired = queries.offer_figures(session, filters, tz, utcnow())
     monthly = queries.trends(session, filters, tz, dialect, session_months, bookings_by_month)
 
     people = residents + totals["others"]
@@ -348,6 +350,9 @@ def figures(session, filters, tz):
         (_l("Requests handled"), callbacks_handled),
         (_l("Median wait before handling (hours)"), wait(callback_waits[50])),
         (_l("90th percentile wait before handling (hours)"), wait(callback_waits[90])),
+        (_l("Freed seats offered by message"), offers_sent),
+        (_l("Offers taken (booked from the link)"), offers_taken),
+        (_l("Offers expired without being taken"), offers_expired),
     ])
     sections.append(Section("callbacks", _l("Call-back requests"), [callback_table]))
 

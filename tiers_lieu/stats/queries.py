@@ -11,7 +11,7 @@ from typing import Optional
 from sqlalchemy import (String, and_, case, cast, exists, func, literal, select, union_all)
 
 from ..accounts.models import User
-from ..booking.models import CANCELLED, Booking, CallbackRequest, Location, Slot, Topic, slot_topic
+from ..booking.models import CANCELLED, Booking, CallbackRequest, Location, SeatOffer, Slot, Topic, slot_topic
 from ..desk.models import (Attendee, Autonomy, HelpSession, Need, QueueTicket, ReferralTarget, SessionKind, help_session_need, help_session_topic)
 from . import daily_counts
 from .daily_counts import DURATION_BOUNDS, ENUM_DIMENSIONS
@@ -25,6 +25,7 @@ BK = Booking.__table__
 SL = Slot.__table__
 TK = QueueTicket.__table__
 CB = CallbackRequest.__table__
+SO = SeatOffer.__table__
 
 TREND_MONTHS = 12
 
@@ -305,6 +306,26 @@ def callback_figures(session, filters, tz, dialect):
     waits, handled = percentiles(session, _callback_filters(select(wait.label("v")), filters, tz)
                                  .where(CB.c.handled_at.isnot(None)))
     return int(received), handled, waits
+
+
+def offer_figures(session, filters, tz, now):
+    """Seats offered to the waiting list in the period (booking/offers.py): how many, how many
+    were taken through their link, how many expired untaken (their slot began, or their request
+    ended). One statement; a facilitator's figures count the offers of their own slots."""
+    first, after = instant_bounds(filters.start, filters.end, tz)
+    expired = and_(SO.c.booking_id.is_(None),
+                   (SL.c.starts_at <= now) | CB.c.ended_at.isnot(None) | CB.c.handled_at.isnot(None))
+    query = (select(func.count(), func.count(SO.c.booking_id), func.coalesce(func.sum(case((expired, 1), else_=0)), 0))
+             .select_from(SO.join(SL, SO.c.slot_id == SL.c.id).join(CB, SO.c.request_id == CB.c.id))
+             .where(SO.c.created_at >= first, SO.c.created_at < after))
+    if filters.topic_id is not None:
+        query = query.where(CB.c.topic_id == filters.topic_id)
+    if filters.facilitator_id is not None:
+        query = query.where(SL.c.facilitator_id == filters.facilitator_id)
+    if filters.location_id is not None:
+        query = query.where(SL.c.location_id == filters.location_id)
+    sent, taken, lapsed = session.execute(query).one()
+    return int(sent), int(taken), int(lapsed)
 
 
 # -- trends -----------------------------------------------------------------------------------------

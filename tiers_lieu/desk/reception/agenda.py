@@ -77,6 +77,7 @@ class AgendaBooking(BookingState):
     cancel_reason: Optional[str]
     resident_id: Optional[int]
     came_before: bool              # see `_came_before`
+    language: str                  # of the resident's messages and pages, shown to staff
     slot_starts_at: datetime
     slot_ends_at: datetime
 
@@ -166,7 +167,7 @@ def _came_before():
 def _slot_bookings_statement():
     return (
         select(Booking.id, Booking.slot_id, Booking.first_name, Booking.status, Booking.checked_in_at, Booking.note,
-               Booking.cancel_reason, Booking.resident_id, Topic.id.label("topic_id"), Topic.name_fr, Topic.name_en,
+               Booking.cancel_reason, Booking.resident_id, Booking.language, Topic.id.label("topic_id"), Topic.name_fr, Topic.name_en,
                _came_before().label("came_before"))
         .join(Slot, Booking.slot_id == Slot.id)
         .join(Topic, Booking.topic_id == Topic.id)
@@ -204,7 +205,7 @@ def day_slots(session, day, tz, facilitator_id=None, location_id=None):
             id=row.id, slot_id=row.slot_id, first_name=row.first_name, status=row.status,
             topic=label(row.topic_id, row.name_fr, row.name_en), checked_in_at=row.checked_in_at, note=row.note,
             cancel_reason=row.cancel_reason, resident_id=row.resident_id, came_before=bool(row.came_before),
-            slot_starts_at=starts_at, slot_ends_at=ends_at))
+            language=row.language, slot_starts_at=starts_at, slot_ends_at=ends_at))
     agenda = []
     for slot in slots:
         # Who is expected first; cancelled ones at the end.

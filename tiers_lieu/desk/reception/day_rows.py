@@ -7,10 +7,10 @@ buttons a booking gets are decided by its status rules (`BookingState.can_check_
 from dataclasses import dataclass
 from typing import Optional
 
-from flask_babel import ngettext
+from flask_babel import get_locale, ngettext
 
 from ...booking.models import BookingStatus
-from ...i18n import clock
+from ...i18n import clock, language_name
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class BookingRow:
     status_label: str
     topic_name: str
     came_before: bool
+    language: Optional[str]   # "arabe", when the resident's language is not the page's
     arrived_at: str           # "09:32", or "" before check-in
     note: Optional[str]
     centre_reason: Optional[str]   # why the centre cancelled, shown to staff
@@ -48,12 +49,12 @@ class SlotRow:
     bookings: tuple
 
 
-def booking_row(booking, *, links, day_query, status_labels, topic_name, is_today, now):
+def booking_row(booking, *, links, day_query, status_labels, topic_name, language_label, is_today, now):
     cancelled_by_centre = booking.status == BookingStatus.CANCELLED_BY_CENTRE.value
     return BookingRow(
         id=booking.id, first_name=booking.first_name, status=booking.status,
         status_label=status_labels[booking.status], topic_name=topic_name(booking.topic),
-        came_before=booking.came_before, arrived_at=clock(booking.checked_in_at), note=booking.note,
+        came_before=booking.came_before, language=language_label(booking.language), arrived_at=clock(booking.checked_in_at), note=booking.note,
         centre_reason=booking.cancel_reason if cancelled_by_centre else None,
         check_in_url=links["arrived"](booking.id) if is_today and booking.can_check_in else None,
         no_show_url=links["no_show"](booking.id) if booking.can_mark_no_show(now) else None,
@@ -67,7 +68,8 @@ def booking_row(booking, *, links, day_query, status_labels, topic_name, is_toda
 def slot_rows(agenda, *, links, day_query, is_today, now):
     """The agenda's slots and bookings as rows, in the agenda's order."""
     status_labels = {status.value: str(status.label) for status in BookingStatus}
-    names, seats = {}, {}
+    names, seats, languages = {}, {}, {}
+    page_language = get_locale().language
 
     def topic_name(topic):
         # Each topic's name once, in the request's language: a few topics for sixty bookings.
@@ -75,6 +77,16 @@ def slot_rows(agenda, *, links, day_query, is_today, now):
         if name is None:
             name = names[topic.id] = topic.name
         return name
+
+    def language_label(code):
+        # The staff see in which language to speak and write to the resident: said when it is not
+        # the page's, once per language.
+        if not code or code == page_language:
+            return None
+        label = languages.get(code)
+        if label is None:
+            label = languages[code] = language_name(code)
+        return label
 
     def seats_text(slot):
         # Said once per count: a day's slots mostly have the same seats.
@@ -93,7 +105,7 @@ def slot_rows(agenda, *, links, day_query, is_today, now):
             facilitator=slot.facilitator, topic_names=tuple(topic_name(topic) for topic in slot.topics),
             seats=seats_text(slot), cancelled=slot.cancelled,
             bookings=tuple(booking_row(booking, links=links, day_query=day_query, status_labels=status_labels,
-                                       topic_name=topic_name,
+                                       topic_name=topic_name, language_label=language_label,
                                        is_today=is_today, now=now) for booking in slot.bookings),
         )
         for slot in agenda.slots

@@ -43,12 +43,17 @@ def day_fragment():
     return render_template("desk/_day_parts.html", **day_context(view))
 
 
+# How each waiting person hears of a seat, as the desk reads it.
+NOTIFY_LABELS = {"sms": _l("offered by text message"), "email": _l("offered by e-mail"),
+                 "call": _l("wants a call")}
+
+
 @bp.route("/callbacks")
 def callbacks():
     """Residents who asked to be called back, oldest first; a freed seat shows as a match."""
-    requests = callback_requests.waiting(db.session)
+    requests = callback_requests.waiting(db.session, booking_rules(db.session), utcnow())
     return render_template("desk/callbacks.html", requests=requests, moment_words=moment_words,
-                           display_phone=display_phone)
+                           display_phone=display_phone, notify_labels=NOTIFY_LABELS)
 
 
 @bp.route("/callbacks/<int:request_id>/handled", methods=["POST"])
@@ -131,7 +136,7 @@ def day_context(view):
     day_agenda = agenda.day_agenda(db.session, view.day, tz, view.facilitator_id, view.location_id)
     topics = active_topic_labels(db.session)
     in_line = queue.line(db.session, view.day)
-    callbacks, callbacks_waiting = callback_requests.oldest_waiting(db.session, DAY_CALLBACKS)
+    callbacks, callbacks_waiting = callback_requests.oldest_waiting(db.session, DAY_CALLBACKS, rules, now)
     links, day_query = day_links(), "?" + urlencode(view.args())
     return {
         "view": view,
@@ -145,6 +150,7 @@ def day_context(view):
         "callbacks_more": callbacks_waiting - len(callbacks),
         "links": links,
         "moment_words": moment_words,
+        "notify_labels": NOTIFY_LABELS,
         "display_phone": display_phone,
         # The filters' choices, as (id, name) rows.
         "facilitators": db.session.execute(
