@@ -197,6 +197,17 @@ def test_a_request_ends_after_the_weeks_the_rules_say(client, topic, monday_and_
     assert callbacks.oldest_waiting(db.session, 10, rules, utcnow()) == ([], 0)
 
 
+def test_an_erased_request_is_offered_nothing(client, topic, monday_and_thursday):
+    monday, _thursday = monday_and_thursday
+    booking = book_directly(client, monday)
+    request = ask(topic, moments=[], notify_by="email", email="yao@example.org")
+    callbacks.anonymise(db.session, [request.id], utcnow())  # the person's details erased (privacy/)
+    db.session.commit()
+    cancel(booking)
+    assert offers_made() == [] and offer_messages() == []
+    assert db.session.get(CallbackRequest, request.id).email is None
+
+
 def test_offers_wait_for_the_sending_hours():
     from zoneinfo import ZoneInfo
     tz = ZoneInfo("Europe/Paris")

@@ -59,9 +59,10 @@ def fits(bit):
 
 
 def open_requests(cutoff):
-    """SQL: the requests still waiting: not handled by the desk, not ended, not too old."""
+    """SQL: the requests still waiting: not handled by the desk, not ended, not too old, not
+    erased (an erased request has no one left to tell)."""
     return and_(CallbackRequest.handled_at.is_(None), CallbackRequest.ended_at.is_(None),
-                CallbackRequest.created_at >= cutoff)
+                CallbackRequest.created_at >= cutoff, CallbackRequest.anonymised_at.is_(None))
 
 
 def cutoff(rules, now):

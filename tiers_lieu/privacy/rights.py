@@ -117,7 +117,9 @@ def gather(session, person):
         .options(joinedload(Booking.slot).joinedload(Slot.location), joinedload(Booking.topic))
         .order_by(Slot.starts_at.desc(), Booking.id)).unique().all()
     found_callbacks = session.scalars(
-        select(CallbackRequest).where(_in(CallbackRequest.phone, person.phones), CallbackRequest.anonymised_at.is_(None))
+        select(CallbackRequest).where(or_(_in(CallbackRequest.phone, person.phones),
+                                          _in(CallbackRequest.email, person.emails)),
+                                      CallbackRequest.anonymised_at.is_(None))
         .options(joinedload(CallbackRequest.topic)).order_by(CallbackRequest.created_at.desc())).all()
     named = select(Attendee.session_id).where(or_(_in(Attendee.resident_id, residents),
                                                   Attendee.booking_id.in_(booking_ids)))
