@@ -230,3 +230,78 @@ def test_the_kiosk_reads_aloud_too(live_server, new_page):
     said = " ".join(part["text"] for part in page.evaluate("window.spoken"))
     assert say("tr", "No appointment? Take a number") in said
     check_page(page, "tr")
+
+
+# --- the waiting list ----------------------------------------------------------------------------
+
+def next_weekday(weekday, at_least=2):
+    from datetime import datetime
+
+    from .factories import PARIS
+    days = (weekday - datetime.now(PARIS).weekday()) % 7
+    return days + 7 if days < at_least else days
+
+
+@pytest.mark.parametrize("language", ["ar", "tr"])
+def test_a_monday_morning_request_is_offered_a_monday_seat_and_books_it_from_the_link(
+        live_server, new_page, language):
+    from tiers_lieu.booking import reservations
+    from tiers_lieu.booking.availability import booking_rules
+    from tiers_lieu.booking.models import CallbackRequest
+    from tiers_lieu.notify.models import OutboxMessage
+
+    topic = make_topic()
+    monday = make_slots(topic, days_ahead=next_weekday(0), hour=9)[0]
+    thursday = make_slots(topic, days_ahead=next_weekday(3), hour=9)[0]
+    taken = {}
+    for slot, phone in ((monday, "+33611111111"), (thursday, "+33622222222")):
+        taken[slot.id], _token = reservations.book(
+            db.session, slot=reservations.load_slot(db.session, slot.id), topic_id=topic.id,
+            contact=reservations.Contact(first_name="Awa", phone=phone), rules=booking_rules(db.session))
+
+    page = new_page("phone", "fr-FR")
+    page.goto(f"{live_server}/book/{topic.slug}/callback?lang={language}")
+    check_page(page, language)
+    page.locator("#first_name").fill("Yao")
+    page.locator("#phone").fill("06 98 76 54 32")
+    page.locator('input[name="moments"][value="mon-am"]').check()
+    page.locator('input[name="notify_by"][value="sms"]').check()
+    page.locator("#callback-form button[type=submit]").click()
+    page.wait_for_load_state("load")
+    expect(page.get_by_role("status")).to_be_visible()
+    check_page(page, language)
+    request = db.session.execute(db.select(CallbackRequest)).scalar_one()
+    assert (request.language, request.notify_by, request.moments) == (language, "sms", "mon-am")
+
+    def offers():
+        db.session.expire_all()
+        return db.session.execute(db.select(OutboxMessage).where(OutboxMessage.kind == "seat_offer")).scalars().all()
+
+    reservations.cancel(db.session, db.session.merge(taken[thursday.id]), rules=booking_rules(db.session))
+    assert offers() == []  # a Thursday seat does not suit
+    reservations.cancel(db.session, db.session.merge(taken[monday.id]), rules=booking_rules(db.session))
+    [message] = offers()
+    assert message.language == language and message.recipient == "+33698765432"
+    link = re.search(r"http://localhost(/offer/\S+)", message.body).group(1).rstrip("\u2069")
+
+    page.goto(live_server + link)
+    check_page(page, language)
+    page.get_by_role("button", name=say(language, "Book this seat")).click()
+    page.wait_for_url(MANAGE_URL)
+    booking = db.session.execute(db.select(Booking).where(Booking.phone == "+33698765432")).scalar_one()
+    assert booking.slot_id == monday.id and booking.language == language
+    expect(page.locator(".booking-code bdi")).to_have_text(format_code(booking.code))
+    check_page(page, language)
+
+
+def test_the_kiosk_keeps_what_was_typed_when_the_language_changes(live_server, new_page):
+    make_topic()
+    page = new_page("desktop", "fr-FR")
+    page.goto(f"{live_server}/kiosk")
+    page.locator("main input[name=first_name]").fill("Ayşe")
+    page.locator("main input[name=code]").fill("K7M-4QP")
+    page.get_by_role("link", name="Türkçe").click()
+    page.wait_for_url(re.compile(r"/kiosk\?lang=tr$"))
+    assert page.locator("main input[name=first_name]").input_value() == "Ayşe"
+    assert page.locator("main input[name=code]").input_value() == "K7M-4QP"
+    check_page(page, "tr")

@@ -26,6 +26,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from ..accounts.models import Role, User
 from ..booking.codes import ALPHABET, CODE_LENGTH
+from ..booking.callbacks import moment_mask
 from ..booking.models import Booking, CallbackRequest, Location, Slot, Topic, slot_topic
 from ..booking.slotgen import french_public_holidays
 from ..desk.models import (AgeBracket, Attendee, HelpSession, Need, QueueTicket, ReferralTarget, Resident,
@@ -393,10 +394,12 @@ class Generator:
                 created = self.local(day, time(rng.randint(7, 21), rng.randint(0, 59)))
                 handled = created + timedelta(hours=min(200.0, rng.lognormvariate(math.log(20), 0.8)))
                 done = handled < self.now and rng.random() < 0.9
+                topic_id = self.topics[pick(rng, list(TOPIC_WEIGHTS.items()))]
+                first_name, phone = rng.choice(FIRST_NAMES), f"+3367{rng.randrange(10 ** 7):07d}"
+                moments = rng.choice(["mon-am", "tue-pm", "wed-am thu-am", "fri-pm", ""])
                 rows.append({
-                    "topic_id": self.topics[pick(rng, list(TOPIC_WEIGHTS.items()))],
-                    "first_name": rng.choice(FIRST_NAMES), "phone": f"+3367{rng.randrange(10 ** 7):07d}",
-                    "moments": rng.choice(["mon-am", "tue-pm", "wed-am thu-am", "fri-pm", ""]),
+                    "topic_id": topic_id, "first_name": first_name, "phone": phone, "moments": moments,
+                    "moment_mask": moment_mask(moments.split()), "notify_by": "call",
                     "moments_note": None, "language": "fr", "created_at": created,
                     "handled_at": handled if done else None,
                     "handled_by_id": rng.choice(facilitators) if done else None,
