@@ -58,10 +58,9 @@ def test_a_newcomer_books_moves_and_cancels_in_their_language(live_server, new_p
     page.get_by_role("link", name=NAMES[language]).click()
     page.wait_for_url(f"{live_server}/?lang={language}")
     check_page(page, language)
-    if language == "ar":  # mirrored: the centre's name starts on the right, the switch on the left
-        brand = page.locator(".brand").bounding_box()
-        switch = page.locator(".lang-switch").bounding_box()
-        assert brand["x"] > switch["x"]
+    # Mirrored in Arabic: the language switch's links run from the right.
+    first, last = (page.locator(".lang-switch a").nth(index).bounding_box() for index in (0, -1))
+    assert (first["x"] > last["x"]) == (language == "ar")
 
     page.locator(f'main a[href="/book/{topic.slug}"]').click()
     page.wait_for_url(f"{live_server}/book/{topic.slug}")
@@ -72,8 +71,8 @@ def test_a_newcomer_books_moves_and_cancels_in_their_language(live_server, new_p
     # The example of a phone number reads in its own order inside the right-to-left hint.
     expect(page.locator("#phone-hint")).to_contain_text("06 12 34 56 78")
 
-    page.get_by_label(say(language, "First name")).fill("ليلى" if language == "ar" else "Ayşe")
-    page.get_by_label(say(language, "Mobile phone number")).fill("06 12 34 56 78")
+    page.get_by_label(say(language, "First name"), exact=True).fill("ليلى" if language == "ar" else "Ayşe")
+    page.get_by_label(say(language, "Mobile phone number"), exact=True).fill("06 12 34 56 78")
     page.get_by_role("button", name=say(language, "Book this appointment")).click()
     page.wait_for_url(MANAGE_URL)
     token = MANAGE_URL.search(page.url).group(1)
@@ -190,14 +189,15 @@ def test_listen_reads_the_confirmation_in_the_page_s_language(live_server, new_p
 def test_listen_pauses_resumes_and_stops(live_server, new_page):
     page, _booking = booked(live_server, new_page, "ar", ["ar"])
     # A voice that never finishes, to pause it while it speaks.
-    page.evaluate("window.speechSynthesis.speak = (utterance) => window.spoken.push({text: utterance.text, lang: utterance.lang})")
+    page.evaluate("() => { window.speechSynthesis.speak = (utterance) => "
+                  "window.spoken.push({text: utterance.text, lang: utterance.lang}); }")
     page.get_by_role("button", name=say("ar", "Listen")).click()
-    pause = page.get_by_role("button", name=say("ar", "Pause"))
+    pause = page.get_by_role("button", name=say("ar", "Pause"), exact=True)
     pause.click()
-    resume = page.get_by_role("button", name=say("ar", "Resume"))
+    resume = page.get_by_role("button", name=say("ar", "Resume"), exact=True)
     expect(resume).to_be_visible()
     resume.click()
-    page.get_by_role("button", name=say("ar", "Stop")).click()
+    page.get_by_role("button", name=say("ar", "Stop"), exact=True).click()
     assert page.evaluate("window.speechCalls").count("cancel") >= 2  # before reading, and to stop
     assert page.evaluate("window.speechCalls")[-3:] == ["pause", "resume", "cancel"]
     expect(pause).to_be_hidden()

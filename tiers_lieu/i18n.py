@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from flask import current_app, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, gettext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -129,10 +129,19 @@ def clock(instant):
 
 
 def day_at_time(instant):
-    """"lundi 7 décembre à 09:30", "7 Aralık Pazartesi 09:30'da": an appointment in a sentence, the
-    day spelled by Babel in the page's language and the time as the centre's 24-hour clock."""
+    """"lundi 7 décembre à 09:30", "7 Aralık Pazartesi, saat 09:30": an appointment in a sentence of
+    plain text (messages), the day spelled by Babel in the page's language and the time as the
+    centre's 24-hour clock, isolated left to right in a right-to-left language."""
     local = instant.astimezone(_zone(current_app.config["TIMEZONE"]))
-    return gettext("%(day)s at %(time)s", day=format_date(local.date(), "EEEE d MMMM"), time=clock(instant))
+    return gettext("%(day)s at %(time)s", day=format_date(local.date(), "EEEE d MMMM"),
+                   time=ltr_text(clock(instant)))
+
+
+def day_at_time_html(instant):
+    """`day_at_time` for a page: the time in <bdi dir="ltr">."""
+    local = instant.astimezone(_zone(current_app.config["TIMEZONE"]))
+    return Markup(escape(gettext("%(day)s at %(time)s"))) % {
+        "day": format_date(local.date(), "EEEE d MMMM"), "time": ltr(clock(instant))}
 
 
 @lru_cache
@@ -239,7 +248,7 @@ def init_app(app):
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["upper_first"] = upper_first
     app.jinja_env.filters["clock"] = clock
-    app.jinja_env.filters["day_at_time"] = day_at_time
+    app.jinja_env.filters["day_at_time"] = day_at_time_html
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["dateformat"] = dateformat
     app.jinja_env.filters["ltr"] = ltr

@@ -20,6 +20,16 @@ def language_choices():
             for code, name in language_names(current_app.config["RESIDENT_LANGUAGES"]).items()]
 
 
+class LanguageField(RadioField):
+    """A choice of language, each named in itself: the form macro marks each label with its
+    language (`lang`), so that a screen reader says "Türkçe" in Turkish on an Arabic page."""
+
+    names_languages = True
+
+    def __init__(self, label, **kwargs):
+        super().__init__(label, choices=language_choices, default="fr", **kwargs)
+
+
 class PhoneField(TelField):
     """A phone number, French by default, stored in E.164 form in `.e164`."""
 
@@ -68,7 +78,7 @@ class BookingForm(ContactMixin, BaseForm):
     note = TextAreaField(_l("In a few words, what do you need help with? (optional)"),
                          validators=[Optional(), Length(max=NOTE_MAX)])
     reminder_consent = BooleanField(_l("Send me a reminder the day before"))
-    language = RadioField(_l("Language of our messages"), choices=language_choices, default="fr")
+    language = LanguageField(_l("Language of our messages"))
     request_key = HiddenField()
 
 
@@ -115,7 +125,7 @@ class CallbackForm(BaseForm):
     email = EmailField(_l("E-mail address (for an e-mail)"),
                        validators=[Optional(), Length(max=254),
                                    Email(message=_l("This e-mail address does not look right."))])
-    language = RadioField(_l("Language"), choices=language_choices, default="fr")
+    language = LanguageField(_l("Language"))
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)

@@ -7,7 +7,7 @@ from wtforms import (BooleanField, EmailField, HiddenField, IntegerField, RadioF
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from ...booking.contact import display_phone
-from ...booking.forms import NOTE_MAX, ContactMixin, PhoneField, language_choices
+from ...booking.forms import NOTE_MAX, ContactMixin, LanguageField, PhoneField
 from ...core.forms import BaseForm
 from ..models import AgeBracket
 
@@ -24,7 +24,7 @@ class ResidentForm(BaseForm):
     email = EmailField(_l("E-mail address (optional)"), validators=[
         Optional(), Length(max=254), Email(message=_l("This e-mail address does not look right."))])
     neighbourhood = StringField(_l("Neighbourhood or town (optional)"), validators=[Optional(), Length(max=120)])
-    language = RadioField(_l("Preferred language"), choices=language_choices, default="fr")
+    language = LanguageField(_l("Preferred language"))
     birth_year = IntegerField(_l("Year of birth (optional)"), validators=[Optional()])
     age_bracket = SelectField(_l("Or age bracket (optional)"), choices=age_choices, default="")
 
@@ -65,6 +65,6 @@ class BookForForm(ContactMixin, BaseForm):
     slot = RadioField(_l("Free times"), coerce=int, validators=[InputRequired(message=_l("Choose a time."))])
     note = TextAreaField(_l("What is it about? (optional)"), validators=[Optional(), Length(max=NOTE_MAX)])
     reminder_consent = BooleanField(_l("Send a reminder the day before"), default=True)
-    language = RadioField(_l("Language of the messages"), choices=language_choices, default="fr")
+    language = LanguageField(_l("Language of the messages"))
     request_key = HiddenField()
 
