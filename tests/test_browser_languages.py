@@ -172,8 +172,8 @@ def test_listen_reads_the_confirmation_in_the_page_s_language(live_server, new_p
     check_page(page, language)
     listen.focus()  # keyboard: a real button, reached and pressed without a mouse
     page.keyboard.press("Enter")
-    page.wait_for_function("window.spoken.length > 0")
-    page.wait_for_function("document.querySelector('[data-listen-stop]').hidden")  # read to the end
+    page.wait_for_function("() => window.spoken.length > 0")
+    page.wait_for_function("() => document.querySelector('[data-listen-stop]').hidden")  # read to the end
     spoken = page.evaluate("window.spoken")
     said = " ".join(part["text"] for part in spoken if part["lang"] == language)
     code = booking.code
@@ -226,7 +226,7 @@ def test_the_kiosk_reads_aloud_too(live_server, new_page):
     with_spy(page, ["tr"])
     page.goto(f"{live_server}/kiosk?lang=tr")
     page.get_by_role("button", name=say("tr", "Listen")).click()
-    page.wait_for_function("window.spoken.length > 0")
+    page.wait_for_function("() => window.spoken.length > 0")
     said = " ".join(part["text"] for part in page.evaluate("window.spoken"))
     assert say("tr", "No appointment? Take a number") in said
     check_page(page, "tr")
