@@ -39,7 +39,7 @@ def test_the_notice_names_the_centre_and_sends_questions_to_the_desk_by_default(
     assert "<h1>Your personal data</h1>" in page
     assert centre in page and "12 rue des Tilleuls, 26000 Valence" in page and "accueil@mpt-plan.example.org" in page
     assert "ask at the reception desk or contact the centre" in page
-    assert "24 months after the appointment" in page and "6 months after we called you" in page
+    assert "24 months after the appointment" in page and "6 months after your request ended" in page
     assert "3 months after they were sent" in page and "Until the end of the day." in page
     assert "14 days" in page  # the nightly backups kept (BACKUP_KEEP)
     assert "https://www.cnil.fr/fr/plaintes" in page and "75334 Paris Cedex 07" in page
@@ -53,7 +53,7 @@ def test_the_notice_follows_the_settings_as_soon_as_they_are_saved(client, centr
          protection_contact="Mme Martin, dpo@mpt-plan.example.org")
     page = client.get("/privacy?lang=en").page
     assert "36 months after the appointment" in page and "24 months after the appointment" not in page
-    assert "1 month after we called you" in page  # the singular
+    assert "1 month after your request ended" in page  # the singular
     assert "2 months after they were sent" in page and "18 months after your last visit" in page
     assert "write to or call: <bdi>Mme Martin, dpo@mpt-plan.example.org</bdi>" in page
     assert "ask at the reception desk or contact the centre" not in page

@@ -449,3 +449,19 @@ def test_the_rules_say_after_how_many_weeks_a_request_ends(client, login_as):
                                                "late_grace_minutes": "10", "callback_weeks": "0"})
     assert response.status_code == 200
     assert db.session.execute(db.select(BookingRules)).first() is None
+
+
+def test_ended_and_long_waiting_requests_are_purged_like_the_rest(app, topic):
+    from tiers_lieu.privacy import purge
+    now = utcnow()
+    withdrawn = ask(topic, phone="+33698765401")
+    waiting = ask(topic, phone="+33698765402")
+    recent = ask(topic, phone="+33698765403")
+    # Withdrawn seven months ago; received long enough ago to have ended by itself six months ago.
+    callbacks.end(db.session, withdrawn.id, "withdrawn", now - timedelta(days=7 * 31))
+    waiting.created_at = now - timedelta(days=6 * 31) - timedelta(weeks=booking_rules(db.session).callback_weeks + 2)
+    db.session.commit()
+    assert purge.purge(db.session, now=now)["callbacks"] == 2
+    db.session.expire_all()
+    assert [db.session.get(CallbackRequest, request.id).phone for request in (withdrawn, waiting, recent)] == [
+        "", "", "+33698765403"]

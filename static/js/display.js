@@ -6,6 +6,7 @@
   var source = root.getAttribute("data-source");
   var period = (parseInt(root.getAttribute("data-refresh-seconds"), 10) || 5) * 1000;
   var deskWord = root.getAttribute("data-desk-word");
+  var toWord = root.getAttribute("data-to-word");
   var list = root.querySelector(".display-calls");
   var empty = root.querySelector(".display-empty");
   var count = root.querySelector(".display-waiting-count");
@@ -21,17 +22,30 @@
     data.calls.forEach(function (call, index) {
       var item = document.createElement("li");
       if (index === 0) { item.className = "display-latest"; }
-      var ticket = document.createElement("span");
+      // As the page draws it (lobby/display.html): the number read left to right in any
+      // language, the arrow turned in a right-to-left one, the desk's label isolated.
+      var ticket = document.createElement("bdi");
       ticket.className = "display-ticket";
+      ticket.dir = "ltr";
       ticket.textContent = call.ticket;
       var arrow = document.createElement("span");
+      arrow.className = "dir-arrow";
       arrow.setAttribute("aria-hidden", "true");
-      arrow.textContent = " → ";
+      arrow.textContent = "→";
       var desk = document.createElement("span");
       desk.className = "display-desk";
-      desk.textContent = deskWord + " " + call.desk;
+      var label = document.createElement("bdi");
+      label.textContent = call.desk;
+      desk.appendChild(document.createTextNode(deskWord + " "));
+      desk.appendChild(label);
       item.appendChild(ticket);
+      item.appendChild(document.createTextNode(" "));
       item.appendChild(arrow);
+      var said = document.createElement("span");
+      said.className = "visually-hidden";
+      said.textContent = toWord;
+      item.appendChild(said);
+      item.appendChild(document.createTextNode(" "));
       item.appendChild(desk);
       list.appendChild(item);
     });

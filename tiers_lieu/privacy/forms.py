@@ -17,7 +17,7 @@ def months(label, name):
 class RetentionForm(BaseForm):
     resident_months = months(_l("Residents' records, in months after their last contact"), "resident_months")
     booking_months = months(_l("Appointments' contact details, in months after the appointment"), "booking_months")
-    callback_months = months(_l("Call-back requests, in months after they were handled"), "callback_months")
+    callback_months = months(_l("Call-back requests, in months after they ended"), "callback_months")
     message_months = months(_l("Messages sent to residents, in months after delivery"), "message_months")
     audit_author_months = months(_l("Who did what in the audit log, in months"), "audit_author_months")
     protection_contact = StringField(_l("Contact for questions about personal data (optional)"),

@@ -39,7 +39,7 @@ TOLD_TO_RESIDENTS = {
                        _l("%(duration)s after the appointment. Then only its date and topic stay, without your "
                           "name.")),
     "callback_months": (_l("Your request to be called back"),
-                        _l("%(duration)s after we called you.")),
+                        _l("%(duration)s after your request ended.")),
     "message_months": (_l("The e-mails and text messages we sent you"),
                        _l("%(duration)s after they were sent.")),
     "audit_author_months": (_l("The name of the staff member who changed your file"),

@@ -14,17 +14,18 @@ anyway, and a row already anonymised is skipped, so not counted twice.
 import gc
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select, text
+from sqlalchemy import and_, exists, func, or_, select, text
 
 from .. import audit
 from ..accounts import service as accounts
 from ..accounts.models import StaffSession
 from ..audit import AuditEvent
 from ..booking import callbacks, reservations
+from ..booking.availability import booking_rules
 from ..booking.models import Booking, CallbackRequest, Slot
 from ..core.centre import centre_timezone
 from ..desk.models import Attendee, HelpSession, QueueTicket, Resident
@@ -45,7 +46,7 @@ ADVISORY_LOCK = 0x70757267  # "purg"
 class Rule:
     name: str
     label: object
-    due: Callable       # (retention, now, today) -> SELECT of the ids due, oldest first
+    due: Callable       # (retention, now, today, booking rules) -> SELECT of the ids due, oldest first
     apply: Callable     # (session, ids, now) -> rows changed
 
 
@@ -57,13 +58,13 @@ def _start_of_local_day(day):
     return datetime.combine(day, datetime.min.time(), tzinfo=centre_timezone()).astimezone(timezone.utc)
 
 
-def _bookings_due(kept, now, today):
+def _bookings_due(kept, now, today, rules):
     return (select(Booking.id).join(Slot, Slot.id == Booking.slot_id)
             .where(Slot.starts_at < kept.cutoff("booking_months", now), Booking.anonymised_at.is_(None))
             .order_by(Booking.id))
 
 
-def _residents_due(kept, now, today):
+def _residents_due(kept, now, today, rules):
     """Residents with no appointment, session nor visit since the cutoff (and not recorded since)."""
     cutoff = kept.cutoff("resident_months", now)
     booked_since = (select(Booking.id).join(Slot, Slot.id == Booking.slot_id)
@@ -77,20 +78,25 @@ def _residents_due(kept, now, today):
             .order_by(Resident.id))
 
 
-def _notes_due(kept, now, today):
+def _notes_due(kept, now, today, rules):
     return (select(HelpSession.id)
             .where(HelpSession.day < _local_day(kept.cutoff("resident_months", now)), HelpSession.note.is_not(None))
             .order_by(HelpSession.id))
 
 
-def _callbacks_due(kept, now, today):
+def _callbacks_due(kept, now, today, rules):
+    """Requests that ended (handled, booked or withdrawn; or left waiting past the booking rules'
+    weeks, when they end by themselves) before the retention's cutoff."""
+    cutoff = kept.cutoff("callback_months", now)
     return (select(CallbackRequest.id)
-            .where(CallbackRequest.handled_at < kept.cutoff("callback_months", now),
+            .where(or_(func.coalesce(CallbackRequest.handled_at, CallbackRequest.ended_at) < cutoff,
+                       and_(CallbackRequest.handled_at.is_(None), CallbackRequest.ended_at.is_(None),
+                            CallbackRequest.created_at < cutoff - timedelta(weeks=rules.callback_weeks))),
                    CallbackRequest.anonymised_at.is_(None))
             .order_by(CallbackRequest.id))
 
 
-def _messages_due(kept, now, today):
+def _messages_due(kept, now, today, rules):
     delivered_or_failed = func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at)
     return (select(OutboxMessage.id)
             .where(OutboxMessage.status.in_((MessageStatus.SENT.value, MessageStatus.FAILED.value)),
@@ -98,19 +104,19 @@ def _messages_due(kept, now, today):
             .order_by(OutboxMessage.id))
 
 
-def _tickets_due(kept, now, today):
+def _tickets_due(kept, now, today, rules):
     return (select(QueueTicket.id)
             .where(QueueTicket.issued_at < _start_of_local_day(today), QueueTicket.first_name.is_not(None))
             .order_by(QueueTicket.id))
 
 
-def _logins_due(kept, now, today):
+def _logins_due(kept, now, today, rules):
     return (select(StaffSession.id)
             .where(or_(StaffSession.expires_at < now, StaffSession.revoked_at.is_not(None)))
             .order_by(StaffSession.id))
 
 
-def _audit_authors_due(kept, now, today):
+def _audit_authors_due(kept, now, today, rules):
     return (select(AuditEvent.id)
             .where(AuditEvent.at < kept.cutoff("audit_author_months", now), AuditEvent.actor_id.is_not(None))
             .order_by(AuditEvent.id))
@@ -121,7 +127,7 @@ RULES = (
     Rule("residents", _l("Residents' records (anonymised)"), _residents_due, directory.anonymise),
     Rule("session_notes", _l("Help-session notes (removed)"), _notes_due,
          lambda session, ids, now: session_log.forget_notes(session, ids)),
-    Rule("callbacks", _l("Handled call-back requests (emptied)"), _callbacks_due, callbacks.anonymise),
+    Rule("callbacks", _l("Ended call-back requests (emptied)"), _callbacks_due, callbacks.anonymise),
     Rule("messages", _l("Messages to residents (address and text emptied)"), _messages_due, outbox.anonymise),
     Rule("ticket_names", _l("Walk-in tickets of past days (first name removed)"), _tickets_due,
          lambda session, ids, now: queue.forget_names(session, ids)),
@@ -135,9 +141,9 @@ RULES = (
 def due_now(session, now=None):
     """{rule name: rows the purge would change now}: read only, for the dry run and the settings page."""
     now = now or datetime.now(timezone.utc)
-    kept = retention.current(session)
+    kept, rules = retention.current(session), booking_rules(session)
     return {rule.name: session.scalar(select(func.count()).select_from(
-                rule.due(kept, now, _local_day(now)).order_by(None).subquery()))
+                rule.due(kept, now, _local_day(now), rules).order_by(None).subquery()))
             for rule in RULES}
 
 
@@ -156,12 +162,12 @@ def purge(session, now=None, dry_run=False, batch_size=BATCH_SIZE):
 
 
 def _apply(session, now, batch_size):
-    kept = retention.current(session)
+    kept, rules = retention.current(session), booking_rules(session)
     session.rollback()   # every batch below is a transaction of its own
     today = _local_day(now)
     counts = {}
     for rule in RULES:
-        due = rule.due(kept, now, today)
+        due = rule.due(kept, now, today, rules)
         counts[rule.name] = 0
         while True:
             _take_turn(session)

@@ -84,8 +84,9 @@ MEANINGS = {
     "booking_months": _l("An appointment's contact details (first name, phone, e-mail, note and secret link) are "
                          "emptied this many months after its time. The date, topic and whether the person came stay "
                          "for the statistics."),
-    "callback_months": _l("A call-back request's first name, phone number and message are emptied this many months "
-                          "after a facilitator handled it."),
+    "callback_months": _l("A call-back request's first name, phone number, e-mail address and message are emptied "
+                          "this many months after it ended: handled by a facilitator, booked or withdrawn from an "
+                          "offer, or left waiting for the weeks the booking rules say."),
     "message_months": _l("The e-mails and SMS sent to residents (address, number and text) are emptied this many "
                          "months after they were delivered or failed. How many were sent stays counted."),
     "audit_author_months": _l("The audit log keeps which staff member did what for this many months; after that "
