@@ -2,7 +2,6 @@
 and in Turkish; the staff's pages in the staff's languages; codes, times and phone numbers left to
 right inside Arabic text; nothing left in another language."""
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest

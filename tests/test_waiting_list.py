@@ -5,7 +5,7 @@ import re
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.booking import callbacks, offers, reservations

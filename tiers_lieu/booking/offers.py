@@ -14,11 +14,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import cache
-from typing import Optional
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale, gettext
-from sqlalchemy import bindparam, exists, literal, select, update
+from sqlalchemy import bindparam, exists, literal, select
 
 from ..core.centre import centre_timezone, current_centre
 from ..core.links import public_link
