@@ -1,7 +1,9 @@
-"""Language and time zone of each request.
+"""Language and time zone of each request, and what keeps mixed scripts readable.
 
-The resident's or staff member's explicit choice wins (`?lang=en`, remembered in a cookie),
-then a logged-in staff member's preference, then the browser's Accept-Language header.
+A page is shown in one of the languages offered on it: the residents' (RESIDENT_LANGUAGES) on
+their pages, the staff's (STAFF_LANGUAGES) on the staff's. Among those, the resident's or staff
+member's explicit choice wins (`?lang=ar`, remembered in a cookie), then a logged-in staff
+member's preference, then the browser's Accept-Language header.
 """
 from datetime import date
 from functools import lru_cache
@@ -11,8 +13,8 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from flask import current_app, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, gettext
-from markupsafe import Markup, escape
 from flask_login import current_user
+from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
 
 from .core.links import url_with_query
