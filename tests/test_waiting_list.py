@@ -361,6 +361,8 @@ def test_a_withdrawn_request_gets_no_more_offers_and_its_link_says_so(client, to
     db.session.expire_all()
     assert db.session.get(CallbackRequest, request.id).end_reason == "withdrawn"
     assert "Vous avez retiré votre demande" in client.get(path).page
+    again = client.post(path, data={"csrf_token": csrf_token_from(page), "action": "withdraw"})
+    assert again.status_code == 200 and "Vous avez retiré votre demande" in again.page
     other = make_slots(topic, days_ahead=days_until(0) + 7, hour=11)[0]
     cancel(book_directly(client, other, phone="06 22 22 22 22"))
     assert len(offers_made()) == 1

@@ -224,7 +224,8 @@ def offer(token):
         booking = db.session.get(Booking, found.offer.booking_id)
         return redirect(url_for("booking.manage", token=token_for(booking.request_key)))
     refusal = None
-    if request.method == "POST" and request.form.get("action") == "withdraw":
+    if (request.method == "POST" and request.form.get("action") == "withdraw"
+            and found.state is not offers.OfferState.ENDED):  # an ended request is said so below
         offers.withdraw(db.session, found, now)
         return render_template("booking/offer_withdrawn.html")
     if request.method == "POST":

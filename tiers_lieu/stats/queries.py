@@ -241,9 +241,11 @@ def month_end(day):
     return following.replace(day=1) - timedelta(days=1)
 
 
-def _booking_filters(query, filters):
+def _booking_filters(query, filters, topic=BK.c.topic_id):
+    """The filters on a query joined to the slots; `topic`: the column saying the topic (a seat
+    offer's is its request's)."""
     if filters.topic_id is not None:
-        query = query.where(BK.c.topic_id == filters.topic_id)
+        query = query.where(topic == filters.topic_id)
     if filters.facilitator_id is not None:
         query = query.where(SL.c.facilitator_id == filters.facilitator_id)
     if filters.location_id is not None:
@@ -318,13 +320,7 @@ def offer_figures(session, filters, tz, now):
     query = (select(func.count(), func.count(SO.c.booking_id), func.coalesce(func.sum(case((expired, 1), else_=0)), 0))
              .select_from(SO.join(SL, SO.c.slot_id == SL.c.id).join(CB, SO.c.request_id == CB.c.id))
              .where(SO.c.created_at >= first, SO.c.created_at < after))
-    if filters.topic_id is not None:
-        query = query.where(CB.c.topic_id == filters.topic_id)
-    if filters.facilitator_id is not None:
-        query = query.where(SL.c.facilitator_id == filters.facilitator_id)
-    if filters.location_id is not None:
-        query = query.where(SL.c.location_id == filters.location_id)
-    sent, taken, lapsed = session.execute(query).one()
+    sent, taken, lapsed = session.execute(_booking_filters(query, filters, topic=CB.c.topic_id)).one()
     return int(sent), int(taken), int(lapsed)
 
 
