@@ -205,5 +205,6 @@ def sync_slots(session, start, end, tz, now=None):
     # A new slot's seats are freed seats too: the waiting list hears of those in the next two weeks.
     rules = booking_rules(session)
     for slot in created:
-        offers.seat_freed(session, slot, rules, now, seats=slot.capacity)
+        if slot.starts_at < now + offers.OFFER_WITHIN:  # the horizon's far days: nothing to offer or flag
+            offers.seat_freed(session, slot, rules, now, seats=slot.capacity)
     return report

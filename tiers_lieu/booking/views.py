@@ -224,11 +224,11 @@ def offer(token):
         booking = db.session.get(Booking, found.offer.booking_id)
         return redirect(url_for("booking.manage", token=token_for(booking.request_key)))
     refusal = None
-    if (request.method == "POST" and request.form.get("action") == "withdraw"
-            and found.state is not offers.OfferState.ENDED):  # an ended request is said so below
-        offers.withdraw(db.session, found, now)
-        return render_template("booking/offer_withdrawn.html")
-    if request.method == "POST":
+    if request.method == "POST" and request.form.get("action") == "withdraw":
+        if found.state is not offers.OfferState.ENDED:  # an ended one is said so on the page below
+            offers.withdraw(db.session, found, now)
+            return render_template("booking/offer_withdrawn.html")
+    elif request.method == "POST":
         slot_id = id_from(request.form.get("slot_id")) or abort(400)
         try:
             booking, booking_token = reservations.book_from_offer(db.session, found, slot_id, rules, now)
