@@ -25,7 +25,7 @@ from ..database import insert_now
 from ..i18n import day_at_time
 from ..notify.service import queue_email, queue_sms
 from . import callbacks
-from .availability import Window, free_conditions
+from .availability import Window, free_slots
 from .callbacks import NotifyBy
 from .codes import hash_token
 from .models import EXPECTED, Booking, CallbackRequest, SeatOffer, Slot, slot_topic
@@ -163,11 +163,8 @@ def find(session, token, rules, now):
 def fitting_slots(session, request, rules, now, limit=5, excluding=None):
     """The next free slots that fit the request (topic, half-days), soonest first."""
     tz = centre_timezone()
-    window = Window.for_rules(rules, now)
-    candidates = session.execute(
-        select(Slot).where(*free_conditions(window.earliest, window.latest, request.topic_id))
-        .order_by(Slot.starts_at, Slot.id).limit(200)
-    ).scalars()
+    # The half-days are tested here: a few hundred free slots of a topic at most, with their place.
+    candidates = free_slots(session, Window.for_rules(rules, now), request.topic_id, limit=200)
     found = []
     for slot in candidates:
         bit = callbacks.slot_moment_bit(slot.starts_at, tz)
