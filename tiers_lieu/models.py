@@ -6,6 +6,7 @@ from .booking.models import (Booking, BookingRules, CallbackRequest, Closure, Lo
                              OpeningRule, Procedure, Slot, Topic)
 from .privacy.models import RetentionSettings  # noqa: F401
 from .notify.models import DeliveryAttempt, OutboxMessage  # noqa: F401
+from .ops.models import JobStatus  # noqa: F401
 from .desk.models import (Attendee, HelpSession, Need, QueueTicket, ReferralTarget,  # noqa: F401
                           Resident)
 from .stats import indexes  # noqa: F401  (the statistics' indexes on desk and booking tables)

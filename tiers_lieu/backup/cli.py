@@ -3,6 +3,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ..ops.jobs import recorded_job
 from .copies import BackupError, create, kept, restore
 
 backup = click.Group("backup", help="Copies of the database: take one, list them, restore one.")
@@ -12,6 +13,7 @@ backup = click.Group("backup", help="Copies of the database: take one, list them
 @click.option("--to", "folder", type=click.Path(file_okay=False), help="The folder (default: the BACKUP_DIR setting).")
 @click.option("--keep", type=click.IntRange(1, 1000), help="How many copies to keep there (default: BACKUP_KEEP).")
 @with_appcontext
+@recorded_job("backup-create")
 def create_command(folder, keep):
     """Write a consistent copy of the database while the app serves; keep the last ones."""
     folder = folder or current_app.config["BACKUP_DIR"]
@@ -22,6 +24,7 @@ def create_command(folder, keep):
         raise click.ClickException(str(error)) from None
     click.echo(f"Backup written: {made.path} ({made.size:,} bytes); {len(made.removed)} older copies removed, "
                f"{keep} kept at most.")
+    return {"bytes": made.size, "removed": len(made.removed)}
 
 
 @backup.command("list")

@@ -53,6 +53,10 @@ class OutboxMessage(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     # Queueing again under the same key (e.g. "reminder:42") returns the message already queued.
     dedup_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)
+    # A failed message the staff dealt with otherwise (they phoned): it no longer asks for them.
+    handled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    handled_by_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
     # Set when retention emptied the recipient and the text; the status and attempts stay counted.
     anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
