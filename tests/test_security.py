@@ -10,12 +10,13 @@ from flask import request
 from sqlalchemy.exc import IntegrityError
 
 from config import ROOT, ProductionConfig
-from tiers_lieu import counts_per_process, create_app
+from tiers_lieu import create_app
 from tiers_lieu.accounts import access
 from tiers_lieu.accounts.models import User
 from tiers_lieu.booking.models import CallbackRequest
 from tiers_lieu.extensions import db
 from tiers_lieu.logs import redact
+from tiers_lieu.ops.settings import counts_per_process
 
 from .conftest import make_app, submit
 
@@ -38,12 +39,15 @@ def test_pages_are_not_cached_but_static_files_are(client):
 
 
 SHARED_LIMITS = {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+# Messages that reach people: an SMTP server and a sender the operator wrote, text messages off.
+MESSAGES = {"MAIL_SERVER": "smtp.mpt-valence.fr", "MAIL_DEFAULT_SENDER": "numerique@mpt-valence.fr",
+            "SMS_PROVIDER": "none"}
 
 
 def test_production_adds_hsts_and_secure_cookies(database_urls):
     secure = type("Prod", (ProductionConfig,), {
         "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": database_urls["sqlite"],
-        "PUBLIC_URL": "https://numerique.example.org", **SHARED_LIMITS})
+        "PUBLIC_URL": "https://numerique.example.org", **SHARED_LIMITS, **MESSAGES})
     app = create_app(secure)
     client = app.test_client()
     response = client.get("/login?lang=en", base_url="https://localhost")
@@ -62,13 +66,43 @@ def test_production_adds_hsts_and_secure_cookies(database_urls):
 ])
 def test_production_refuses_to_start_with_unsafe_settings(settings, problem):
     config = type("Prod", (ProductionConfig,), {"SQLALCHEMY_DATABASE_URI": "sqlite://", **SHARED_LIMITS,
-                                                **settings})
+                                                **MESSAGES, **settings})
     with pytest.raises(RuntimeError, match=problem):
         create_app(config)
 
 
 SAFE_PRODUCTION = {"SECRET_KEY": "x" * 40, "PUBLIC_URL": "https://numerique.example.org",
-                   "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+                   "SQLALCHEMY_DATABASE_URI": "sqlite://", **MESSAGES}
+
+
+@pytest.mark.parametrize("settings, problem", [
+    # The log provider marks as sent texts no one receives: the refusal says what to set instead.
+    ({"SMS_PROVIDER": "log"}, r"SMS_PROVIDER=log only writes a line in the log.*SMS_PROVIDER=http with "
+                              r"SMS_HTTP_URL.*SMS_PROVIDER=none to switch text messages off"),
+    ({"SMS_PROVIDER": None}, "SMS_PROVIDER must be set: http .*, or none"),
+    ({"SMS_PROVIDER": "http"}, "SMS_PROVIDER=http needs SMS_HTTP_URL"),
+    ({"SMS_PROVIDER": "http", "SMS_HTTP_URL": "http://sms.mpt-valence.fr/v1/messages"},
+     "SMS_HTTP_URL must be an https:// address"),
+    ({"SMS_PROVIDER": "carrier-pigeon"}, "unknown SMS_PROVIDER 'carrier-pigeon'"),
+    ({"MAIL_SERVER": None}, "MAIL_SERVER must name the SMTP server"),
+    ({"MAIL_SERVER": ""}, "MAIL_SERVER must name the SMTP server"),
+    ({"MAIL_DEFAULT_SENDER": "accueil@example.org"}, "MAIL_DEFAULT_SENDER must be the centre's own address"),
+    ({"MAIL_DEFAULT_SENDER": "MPT Valence <numerique@mail.example.com>"}, "MAIL_DEFAULT_SENDER"),
+    ({"MAIL_DEFAULT_SENDER": None}, "MAIL_DEFAULT_SENDER"),
+])
+def test_production_refuses_messages_that_would_go_nowhere(settings, problem):
+    with pytest.raises(RuntimeError, match=problem):
+        create_app(type("Prod", (ProductionConfig,), {**SAFE_PRODUCTION, **SHARED_LIMITS, **settings}))
+
+
+@pytest.mark.parametrize("settings", [
+    {"SMS_PROVIDER": "none"},
+    {"SMS_PROVIDER": "http", "SMS_HTTP_URL": "https://sms.mpt-valence.fr/v1/messages", "SMS_HTTP_TOKEN": "t"},
+    {"MAIL_SERVER": "localhost", "MAIL_DEFAULT_SENDER": "MPT Valence <numerique@mpt-valence.fr>"},
+])
+def test_production_starts_with_messages_that_reach_people(settings):
+    app = create_app(type("Prod", (ProductionConfig,), {**SAFE_PRODUCTION, **SHARED_LIMITS, **settings}))
+    assert app.config["SMS_PROVIDER"] == settings.get("SMS_PROVIDER", "none")
 
 
 @pytest.mark.parametrize("storage", ["memory://", "", None])
@@ -102,13 +136,28 @@ def test_production_serves_from_one_process_only_when_told():
                                                 "RATELIMIT_SINGLE_PROCESS": True})
     assert create_app(single).config["RATELIMIT_STORAGE_URI"] == "memory://"
     env = {**os.environ, "TIERS_LIEU_CONFIG": "config.ProductionConfig", "SECRET_KEY": "x" * 40,
-           "PUBLIC_URL": "https://numerique.example.org", "DATABASE_URL": "sqlite://"}
+           "PUBLIC_URL": "https://numerique.example.org", "DATABASE_URL": "sqlite://", **MESSAGES}
     for name in ("RATELIMIT_STORAGE_URI", "RATELIMIT_SINGLE_PROCESS"):
         env.pop(name, None)
     start = [sys.executable, "-c", "from tiers_lieu import create_app; create_app()"]
     refused = subprocess.run(start, cwd=ROOT, env=env, capture_output=True, text=True)
     assert refused.returncode != 0 and "RATELIMIT_SINGLE_PROCESS=1" in refused.stderr
     subprocess.run(start, cwd=ROOT, env={**env, "RATELIMIT_SINGLE_PROCESS": "1"}, check=True)
+
+
+def test_production_has_no_default_mail_server_nor_sms_provider():
+    """Development's localhost and log provider are not production's: unset, it refuses to start."""
+    env = {**os.environ, "TIERS_LIEU_CONFIG": "config.ProductionConfig", "SECRET_KEY": "x" * 40,
+           "PUBLIC_URL": "https://numerique.example.org", "DATABASE_URL": "sqlite://", **SHARED_LIMITS}
+    for name in ("MAIL_SERVER", "MAIL_DEFAULT_SENDER", "SMS_PROVIDER"):
+        env.pop(name, None)
+    start = [sys.executable, "-c", "from tiers_lieu import create_app; create_app()"]
+    refused = subprocess.run(start, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert refused.returncode != 0
+    for problem in ("MAIL_SERVER must name", "MAIL_DEFAULT_SENDER must be", "SMS_PROVIDER must be set"):
+        assert problem in refused.stderr
+    subprocess.run(start, cwd=ROOT, check=True, env={
+        **env, "MAIL_SERVER": "localhost", "MAIL_DEFAULT_SENDER": "numerique@mpt-valence.fr", "SMS_PROVIDER": "none"})
 
 
 def test_session_cookie_is_httponly_and_lax(client, make_user):

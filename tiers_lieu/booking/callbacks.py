@@ -30,6 +30,19 @@ class NotifyBy(str, enum.Enum):
 
 OFFERED = (NotifyBy.SMS.value, NotifyBy.EMAIL.value)
 
+
+def offered_by_message(sms):
+    """The ways of hearing that get an offer sent by itself: text messages only while the centre
+    sends them (`notify.channels.sms_enabled`)."""
+    return OFFERED if sms else (NotifyBy.EMAIL.value,)
+
+
+def called_by_desk(sms):
+    """The ways of hearing whose matches the desk calls: once text messages are switched off,
+    those who had asked for one before the switch are called rather than left waiting."""
+    return (NotifyBy.CALL.value,) if sms else (NotifyBy.CALL.value, NotifyBy.SMS.value)
+
+
 # The half-days a person may say suit them: Monday to Saturday, morning or afternoon. Each is one
 # bit of `moment_mask`, so that the offer's query tests a slot's half-day in SQL; no bit set
 # means any time.
@@ -141,14 +154,14 @@ def oldest_waiting(session, limit, rules, now):
     return requests, (rows[0][-1] if rows else 0)
 
 
-def flag_matches(session, slot_id, topic_ids, bit, rules, now):
+def flag_matches(session, slot_id, topic_ids, bit, rules, now, sms=True):
     """A seat freed up on a slot of these topics, starting in the half-day `bit`: flag for the desk
     the waiting requests it fits that asked for a call (the caller commits, with the change that
-    freed it; `offers.py` tells the others by message)."""
+    freed it; `offers.py` tells the others by message). `sms`: whether text messages are sent."""
     session.execute(
         update(CallbackRequest)
         .where(CallbackRequest.topic_id.in_(topic_ids), open_requests(cutoff(rules, now)),
-               CallbackRequest.notify_by == NotifyBy.CALL.value, fits(bit))
+               CallbackRequest.notify_by.in_(called_by_desk(sms)), fits(bit))
         .values(matched_slot_id=slot_id, matched_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -7,10 +7,17 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.forms import BaseForm
 from ..i18n import language_names
+from ..notify.channels import sms_enabled
 from .contact import normalise_email, normalise_phone, receives_text_messages
 
 NOTE_MAX = 280
 NOTE_WARNING = _l("Do not write health information, passwords or identity numbers here.")
+REMINDERS_BY_EMAIL = _l("Reminders are sent by e-mail: this centre does not send text messages.")
+
+
+def sends_texts():
+    """Whether this centre sends text messages (SMS_PROVIDER is not `none`)."""
+    return sms_enabled(current_app.config)
 
 
 def language_choices():
@@ -58,6 +65,13 @@ class ContactMixin:
             # On the e-mail field: "Optional" validators stop a field's own checks when it is empty.
             self.email.errors.append(_l("Give a phone number or an e-mail address, so that we can reach you."))
             valid = False
+        elif not sends_texts():
+            # No text message goes at all: a phone alone is a way to be called and to find the
+            # booking again, and a reminder asked for without an e-mail could never be sent.
+            if self.reminder_consent.data and not has_email:
+                self.reminder_consent.errors.append(_l(
+                    "Reminders are sent by e-mail: give an e-mail address, or untick the reminder."))
+                valid = False
         elif self.phone.e164 and not has_email and not receives_text_messages(self.phone.e164):
             # Messages go by e-mail when there is one (booking/messages.py), else by SMS: a landline
             # alone would leave the person without their code and reminder. With an e-mail, the
@@ -71,6 +85,11 @@ class ContactMixin:
     @property
     def email_normalised(self):
         return normalise_email(self.email.data)
+
+    @property
+    def reminder_hint(self):
+        """The reminder box's hint: none while texts go, else that reminders go by e-mail only."""
+        return None if sends_texts() else REMINDERS_BY_EMAIL
 
 
 class BookingForm(ContactMixin, BaseForm):
@@ -114,14 +133,25 @@ NOTIFY_CHOICES = [SelectChoice("sms", _l("By text message, with a link to book i
                   SelectChoice("call", _l("A facilitator calls me"))]
 
 
+def notify_choices():
+    """How a person may hear of a seat: not by text message when the centre sends none."""
+    texts = sends_texts()
+    return [choice for choice in NOTIFY_CHOICES if texts or choice.value != "sms"]
+
+
+def default_notify_by():
+    # Without texts, a call: it needs nothing more than the phone number the form asks for.
+    return "sms" if sends_texts() else "call"
+
+
 class CallbackForm(BaseForm):
     first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=80)])
     phone = PhoneField(_l("Phone number"), validators=[DataRequired(), Length(max=40)])
     moments = MultiCheckboxField(_l("Which times suit you?"), choices=moment_choices)
     moments_note = TextAreaField(_l("Anything else about when suits you? (optional)"),
                                  validators=[Optional(), Length(max=NOTE_MAX)])
-    notify_by = RadioField(_l("How shall we tell you when a seat frees up?"), choices=NOTIFY_CHOICES,
-                           default="sms")
+    notify_by = RadioField(_l("How shall we tell you when a seat frees up?"), choices=notify_choices,
+                           default=default_notify_by)
     email = EmailField(_l("E-mail address (for an e-mail)"),
                        validators=[Optional(), Length(max=254),
                                    Email(message=_l("This e-mail address does not look right."))])
@@ -129,14 +159,21 @@ class CallbackForm(BaseForm):
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
+        texts = sends_texts()
+        if self.notify_by.data == "sms" and not texts:
+            # Only a forged form sends it: say why rather than WTForms' "Not a valid choice".
+            self.notify_by.errors = [_l("This centre does not send text messages: choose an e-mail or a call.")]
+            return False
         # Not a validator of the field: its Optional() ends the field's checks when it is empty.
         if self.notify_by.data == "email" and not (self.email.data or "").strip():
-            self.email.errors.append(_l("Give your e-mail address, or choose a text message or a call."))
+            self.email.errors.append(_l("Give your e-mail address, or choose a text message or a call.") if texts
+                                     else _l("Give your e-mail address, or choose a call."))
             return False
         return valid
 
     def validate_phone(self, field):
-        if self.notify_by.data == "sms" and self.phone.e164 and not receives_text_messages(self.phone.e164):
+        if (self.notify_by.data == "sms" and sends_texts() and self.phone.e164
+                and not receives_text_messages(self.phone.e164)):
             raise ValidationError(_l("This number cannot receive text messages. Give a mobile number, "
                                      "or choose a call."))
 

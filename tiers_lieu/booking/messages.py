@@ -1,7 +1,8 @@
 """Messages to residents about their booking, written in their language and put in the outbox.
 
 They are queued in the same transaction as the change they describe; `flask notify send`
-delivers them. E-mail when the resident gave an address, otherwise SMS.
+delivers them. E-mail when the resident gave an address, otherwise SMS, unless the centre
+switched text messages off (`notify.channels.sms_enabled`: `queue_sms` then queues nothing).
 """
 import enum
 

@@ -7,7 +7,8 @@ already) in one statement, and queues a message in the person's language with a 
 the seat in one tap, all in the caller's transaction: the offer goes out with the cancellation
 that freed the seat, or not at all. The seat is not held: whoever takes it first has it
 (`reservations.book_from_offer`). Requests that asked for a call are flagged for the
-desk instead (`callbacks.flag_matches`).
+desk instead (`callbacks.flag_matches`), and so are those that asked for a text message once the
+centre has switched them off (SMS_PROVIDER=none).
 """
 import enum
 import secrets
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import cache
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from sqlalchemy import bindparam, exists, literal, select
 
@@ -23,6 +24,7 @@ from ..core.centre import centre_timezone, current_centre
 from ..core.links import public_link
 from ..database import insert_now
 from ..i18n import day_at_time
+from ..notify.channels import sms_enabled
 from ..notify.service import queue_email, queue_sms
 from . import callbacks
 from .availability import Window, free_slots
@@ -65,8 +67,9 @@ def sending_time(now, tz):
 
 
 @cache
-def _oldest_fitting_statement():
-    """The oldest waiting request a freed seat fits, in one statement on ix_callback_request_open."""
+def _oldest_fitting_statement(channels):
+    """The oldest waiting request a freed seat fits, among those to hear of it by one of these
+    `channels`, in one statement on ix_callback_request_open."""
     holds_topic_booking = exists(
         select(literal(1)).select_from(Booking.__table__.join(Slot.__table__, Booking.slot_id == Slot.id))
         .where(Booking.topic_id == CallbackRequest.topic_id, Booking.status.in_(EXPECTED),
@@ -80,7 +83,7 @@ def _oldest_fitting_statement():
     return (
         select(CallbackRequest)
         .where(CallbackRequest.topic_id.in_(serves_topic), callbacks.open_requests(bindparam("cutoff")),
-               CallbackRequest.notify_by.in_(callbacks.OFFERED), CallbackRequest.offers_sent < MAX_OFFERS,
+               CallbackRequest.notify_by.in_(channels), CallbackRequest.offers_sent < MAX_OFFERS,
                callbacks.fits(bindparam("bit")), ~offered_already, ~holds_topic_booking)
         .order_by(CallbackRequest.created_at, CallbackRequest.id)
         .limit(1)
@@ -94,7 +97,8 @@ def seat_freed(session, slot, rules, now, seats=1):
         return []
     tz = centre_timezone()
     bit = callbacks.slot_moment_bit(slot.starts_at, tz)
-    callbacks.flag_matches(session, slot.id, [topic.id for topic in slot.topics], bit, rules, now)
+    sms = sms_enabled(current_app.config)
+    callbacks.flag_matches(session, slot.id, [topic.id for topic in slot.topics], bit, rules, now, sms=sms)
     window = Window.for_rules(rules, now)
     goes_at = sending_time(now, tz)
     # None when the message would reach the person too late to book, or the slot is not bookable
@@ -104,7 +108,7 @@ def seat_freed(session, slot, rules, now, seats=1):
         return []
     made = []
     for _ in range(seats):
-        request = session.execute(_oldest_fitting_statement(), {
+        request = session.execute(_oldest_fitting_statement(callbacks.offered_by_message(sms)), {
             "slot_id": slot.id, "now": now, "cutoff": callbacks.cutoff(rules, now), "bit": bit,
         }).scalar_one_or_none()
         if request is None:

@@ -12,7 +12,8 @@ def queue_reminders(session, day, tz):
     """Queue a reminder for every active booking of that local day whose resident consented.
 
     Running it again the same day queues nothing twice (the outbox deduplicates on booking and
-    slot, so a booking moved to another day gets a reminder for its new day).
+    slot, so a booking moved to another day gets a reminder for its new day). A resident reached by
+    phone alone gets none once text messages are switched off (SMS_PROVIDER=none): not counted.
     """
     start = datetime.combine(day, time(), tz)
     bookings = session.execute(
@@ -24,4 +25,4 @@ def queue_reminders(session, day, tz):
     ).scalars().all()
     queued = [messages.queue_for(session, booking, messages.Kind.REMINDER) for booking in bookings]
     session.commit()
-    return len(queued)
+    return sum(message is not None for message in queued)

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import case, select, update
 
 from ..database import insert_now, utcnow
+from .channels import sms_enabled
 from .models import Channel, DeliveryAttempt, MessageStatus, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,12 @@ ERROR_LENGTH = 200
 
 
 class DeliveryError(Exception):
-    """A sender could not deliver a message; the text names the cause without personal data."""
+    """A sender could not deliver a message; the text names the cause without personal data.
+    `final`: trying again cannot help (SMS switched off), so the message fails at once."""
+
+    def __init__(self, cause, *, final=False):
+        super().__init__(cause)
+        self.final = final
 
 
 @dataclass
@@ -64,7 +70,10 @@ def queue_email(session, *, to, subject, body, language, kind, html_body=None, b
 
 
 def queue_sms(session, *, to, body, language, kind, booking_id=None, dedup_key=None, not_before=None):
-    """Add an SMS to the caller's transaction; return it, or the one queued under dedup_key."""
+    """Add an SMS to the caller's transaction; return it, or the one queued under dedup_key, or
+    None when this centre sends no text messages (SMS_PROVIDER=none)."""
+    if not sms_enabled(current_app.config):
+        return None
     if not PHONE_RE.fullmatch(to):
         raise ValueError("an SMS goes to an E.164 number such as +33612345678")
     return _queue(session, dedup_key, channel=Channel.SMS.value, recipient=to, body=body,
@@ -121,7 +130,7 @@ def deliver_pending(session, *, now=None, email_sender, sms_sender, limit=100):
             else:
                 sender.send(message.recipient, message.body, message_id=message_id)
         except DeliveryError as error:
-            status = _record_failure(session, claim, str(error), sender.provider, clock())
+            status = _record_failure(session, claim, str(error), sender.provider, clock(), final=error.final)
             if status == MessageStatus.FAILED:
                 report.failed += 1
             else:
@@ -182,11 +191,11 @@ def _record_success(session, claim, provider, now):
     log.info("message %s sent by %s", claim[0], provider)
 
 
-def _record_failure(session, claim, error, provider, now):
+def _record_failure(session, claim, error, provider, now, final=False):
     """Schedule the next attempt, or give up after the last one; return the message's new status."""
     message_id, attempts = claim
     error = error[:ERROR_LENGTH]
-    delay = retry_delay(attempts)
+    delay = None if final else retry_delay(attempts)
     if delay is None:
         _settle(session, claim, error=error, provider=provider, now=now,
                 status=MessageStatus.FAILED.value)
