@@ -5,8 +5,8 @@ filter: an exception's text, such as PostgreSQL's "Key (email)=(…) already exi
 "Exception on /booking/<token> [GET]", which gunicorn's error log receives too; the development
 server's request lines; gunicorn's own error lines. It masks e-mail addresses, phone numbers
 (and with them IP addresses), the values a database error quotes, a booking's secret link
-(whatever follows `/booking/` in a path or a URL) and the desk's search terms (`?q=`, a name or
-a phone number).
+(whatever follows `/booking/` in a path or a URL), a password-reset link (whatever follows
+`/login/reset/`) and the desk's search terms (`?q=`, a name or a phone number).
 """
 import logging
 import re
@@ -16,6 +16,8 @@ PATTERNS = [
     # package's files and templates (tiers_lieu/booking/views.py, templates/booking/manage.html):
     # those are not links and stay readable.
     (re.compile(r"(?<!tiers_lieu)(?<!templates)(/|%2[fF])booking(/|%2[fF])[^\s\"'<>\x1b]+"), r"\1booking\2<secret>"),
+    # A staff member's link to choose a new password (accounts/recovery.py), the same way.
+    (re.compile(r"(/|%2[fF])login(/|%2[fF])reset(/|%2[fF])[^\s\"'<>\x1b]+"), r"\1login\2reset\3<secret>"),
     # The desk's search terms, also percent-encoded: the login page's ?next= holds the page asked for.
     (re.compile(r"((?:[?&]|%3[fF]|%26)q(?:=|%3[dD]))[^&#\s\"'<>\x1b]+"), r"\1<search>"),
     (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "<e-mail>"),

@@ -6,6 +6,7 @@ therefore worthless afterwards, although Flask's own session cookie is signed, n
 """
 import hashlib
 import secrets
+import time
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -62,6 +63,42 @@ def revoke_all_sessions(user, keep_current=False):
     if keep_current and user.session_token:
         query = query.where(StaffSession.token_hash != _hash(user.session_token))
     db.session.execute(query.values(revoked_at=utcnow()))
+
+
+# A password given, the code of the second step not yet (two_step.py): how long it is awaited.
+HELD_LOGIN = "held_login"
+HELD_LOGIN_SECONDS = 5 * 60
+
+
+def hold_login(user):
+    """Remember that this browser gave the right password for `user`, who has two-step
+    verification on: Flask's session holds the user's id and the time, nothing else, and no staff
+    session exists until the code is right (`held_login`, then `start_session`)."""
+    session[HELD_LOGIN] = {"user_id": user.id, "at": int(time.time())}
+
+
+def held_login():
+    """The user whose password this browser gave less than five minutes ago, or None.
+
+    A deactivated account, or one whose second step was turned off meanwhile, starts again
+    from the password.
+    """
+    held = session.get(HELD_LOGIN)
+    try:
+        user_id, at = int(held["user_id"]), int(held["at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    user = None
+    if 0 <= time.time() - at <= HELD_LOGIN_SECONDS:
+        user = db.session.get(User, user_id)
+    if user is None or not user.active or not user.two_step_on:
+        drop_held_login()
+        return None
+    return user
+
+
+def drop_held_login():
+    session.pop(HELD_LOGIN, None)
 
 
 def load_user(token):

@@ -1,8 +1,10 @@
 import click
 from flask.cli import AppGroup
 
+from ..extensions import db
+from . import two_step
 from .models import Role
-from .service import AccountError, create_user
+from .service import AccountError, create_user, find_by_email
 
 users = AppGroup("users", help="Staff accounts.")
 
@@ -21,3 +23,18 @@ def create(email, display_name, role, language, password):
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created {user.role} account {user.id} for {user.email}.")
+
+
+@users.command("two-step-off")
+@click.argument("email")
+def two_step_off(email):
+    """Turn off the two-step verification of a staff account (phone and recovery codes lost)."""
+    user = find_by_email(email)
+    if user is None:
+        raise click.ClickException("No staff account uses this e-mail address.")
+    if not user.two_step_on:
+        click.echo(f"Two-step verification was already off for account {user.id}.")
+        return
+    two_step.turn_off(db.session, user)
+    click.echo(f"Two-step verification is off for account {user.id}: its password alone logs in. "
+               "They can turn it on again from their account page.")

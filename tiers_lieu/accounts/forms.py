@@ -59,3 +59,23 @@ class NewStaffForm(NewPasswordMixin, StaffForm):
 
 class ResetPasswordForm(NewPasswordMixin, BaseForm):
     pass
+
+
+class ForgotPasswordForm(BaseForm):
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class TwoStepCodeForm(BaseForm):
+    """The second step of a login: the app's code, or one of the recovery codes."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+
+
+class ConfirmTwoStepForm(BaseForm):
+    code = StringField(_l("Code shown by the app"), validators=[DataRequired(), Length(max=20)])
+
+
+class CurrentPasswordForm(BaseForm):
+    """A change to how the account logs in, confirmed with the password."""
+
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=MAX_LENGTH)])

@@ -44,6 +44,11 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Two-step verification (two_step.py): the app's secret, stored once a code confirmed it, and
+    # when. The last time step accepted refuses the same code, or an older one, a second time.
+    totp_secret: Mapped[Optional[str]] = mapped_column(String(32))
+    totp_enabled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[Optional[int]]
 
     sessions: Mapped[list["StaffSession"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -70,6 +75,10 @@ class User(UserMixin, db.Model):
     def is_coordinator(self):
         return self.has_role(Role.COORDINATOR)
 
+    @property
+    def two_step_on(self):
+        return self.totp_enabled_at is not None
+
     def __repr__(self):
         return f"<User {self.id} {self.role}>"
 
@@ -85,3 +94,33 @@ class StaffSession(db.Model):
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class PasswordReset(db.Model):
+    """A link sent to choose a new password (recovery.py); only the hash of its token is stored."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the link is used, and on the links still unused when a newer one is sent, the
+    # password changes by any path or the account is deactivated.
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """One of the single-use codes that stand in for the authenticator app (two_step.py)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    # argon2id, as passwords: two_step.py says why.
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

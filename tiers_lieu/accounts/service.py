@@ -2,12 +2,13 @@
 import logging
 
 from flask_babel import gettext as _
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from .. import audit
+from ..database import utcnow
 from ..extensions import db
 from .auth import revoke_all_sessions
-from .models import Role, StaffSession, User
+from .models import PasswordReset, Role, StaffSession, User
 from .passwords import (hash_password, needs_rehash, password_problem,
                         spend_verification_time, verify_password)
 
@@ -83,15 +84,30 @@ def create_user(email, display_name, password, role=Role.FACILITATOR, language="
     return user
 
 
-def set_password(user, password, by_admin=False):
-    """Set a new password and end every other session of this user."""
+def set_password(user, password, by_admin=False, from_link=False):
+    """Set a new password, end every other session of this user and every reset link not used.
+
+    `from_link`: chosen by someone not logged in, from a link e-mailed to the account
+    (recovery.py): every session ends, this browser's included, since it has none.
+    """
     check_new_password(password, user=user)
     user.password_hash = hash_password(password)
     # A password chosen by a coordinator is only known to be temporary.
     user.must_change_password = by_admin
-    revoke_all_sessions(user, keep_current=not by_admin)
-    audit.record("user.reset_password" if by_admin else "user.change_password", user)
+    spend_reset_links(db.session, user)
+    revoke_all_sessions(user, keep_current=not (by_admin or from_link))
+    if from_link:
+        audit.record("user.recover_password", user, actor=user)
+    else:
+        audit.record("user.reset_password" if by_admin else "user.change_password", user)
     db.session.commit()
+
+
+def spend_reset_links(session, user):
+    """End the password-reset links of this user still unused (not committed)."""
+    session.execute(
+        update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def active_coordinators_other_than(user):
@@ -128,6 +144,7 @@ def update_user(user, *, actor, email, display_name, role, language, active):
     user.language, user.active = language, active
     if not active:
         revoke_all_sessions(user)
+        spend_reset_links(db.session, user)
     audit.record("user.update", user, fields=changed, role=role, active=active)
     db.session.commit()
     return changed

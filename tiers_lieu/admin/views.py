@@ -6,7 +6,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from .. import audit
-from ..accounts import service
+from ..accounts import service, two_step
 from ..accounts.forms import EditStaffForm, NewStaffForm, ResetPasswordForm
 from ..accounts.models import User
 from ..booking import opening
@@ -99,6 +99,22 @@ def reset_password(user_id):
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=EditStaffForm(obj=user), user=user,
                            reset_form=reset_form)
+
+
+@bp.route("/users/<int:user_id>/two-step-off", methods=["POST"])
+def turn_off_two_step(user_id):
+    """For a colleague who lost both the phone and the recovery codes."""
+    user = _get_user(user_id)
+    if user.id == current_user.id:
+        # Without the password, a browser left logged in would undo the second step.
+        flash(_("Turn your own two-step verification off from your account page: it asks for "
+                "your password."), "info")
+    elif user.two_step_on:
+        two_step.turn_off(db.session, user)
+        flash(_("Two-step verification is off for %(name)s: their password alone logs them in. "
+                "They can turn it on again from their account page.", name=user.display_name),
+              "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.route("/rules", methods=["GET", "POST"])
