@@ -124,11 +124,21 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_FAILURES_PER_ACCOUNT = env("LOGIN_FAILURES_PER_ACCOUNT", "10 per minute")
     LOGIN_FAILURES_PER_ADDRESS = env("LOGIN_FAILURES_PER_ADDRESS", "30 per minute")
+    # "Forgot your password?": every request counts, sent or not, so that the page neither floods
+    # a colleague's mailbox nor tells by refusing sooner which addresses have an account.
+    PASSWORD_RESETS_PER_ACCOUNT = env("PASSWORD_RESETS_PER_ACCOUNT", "3 per hour")
+    PASSWORD_RESETS_PER_ADDRESS = env("PASSWORD_RESETS_PER_ADDRESS", "20 per hour")
+    # How long the e-mailed link works (once).
+    PASSWORD_RESET_MINUTES = env_int("PASSWORD_RESET_MINUTES", 30)
     LOOKUP_FAILURES_PER_CODE = env("LOOKUP_FAILURES_PER_CODE", "10 per hour")
     LOOKUP_FAILURES_PER_ADDRESS = env("LOOKUP_FAILURES_PER_ADDRESS", "100 per hour")
     # Far above what the entrance's kiosk hands out (a ticket every few seconds at most), low
     # enough that a script cannot fill the day's queue.
     KIOSK_TICKETS_PER_ADDRESS = env("KIOSK_TICKETS_PER_ADDRESS", "20 per minute")
+
+    # A monitor reads /healthz/jobs with `Authorization: Bearer <MONITOR_TOKEN>`; unset, only
+    # logged-in staff can (README, "Jobs that report").
+    MONITOR_TOKEN = env("MONITOR_TOKEN")
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     PROXY_COUNT = env_int("PROXY_COUNT", 0)
@@ -144,7 +154,8 @@ class Config:
     MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 10)  # seconds
     MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "accueil@example.org")
 
-    # "log" writes a line without the number or the text; "http" posts to SMS_HTTP_URL.
+    # "log" writes a line without the number or the text (development only); "http" posts to
+    # SMS_HTTP_URL; "none" switches text messages off: residents are offered e-mail and calls only.
     SMS_PROVIDER = env("SMS_PROVIDER", "log")
     SMS_HTTP_URL = env("SMS_HTTP_URL")
     SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN")
@@ -171,3 +182,7 @@ class ProductionConfig(Config):
     HSTS = True
     DEMO_DATA_ALLOWED = False
     PROXY_COUNT = env_int("PROXY_COUNT", 1)
+    # No defaults: messages that go nowhere must be a refusal to start (tiers_lieu.check_configuration),
+    # not a failure found weeks later. `localhost` is fine when the operator writes it.
+    MAIL_SERVER = env("MAIL_SERVER")
+    SMS_PROVIDER = env("SMS_PROVIDER")

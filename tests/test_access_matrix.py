@@ -23,12 +23,14 @@ from tiers_lieu.database import utcnow
 from tiers_lieu.demo import load_demo
 from tiers_lieu.desk.models import HelpSession, Need, QueueTicket, Resident
 from tiers_lieu.extensions import db, limiter
+from tiers_lieu.notify.models import OutboxMessage
 
 from .conftest import STAFF_PASSWORD, csrf_token_from, empty_database, log_in, make_app
 
 # Reviewed by hand: making a page public means changing this list and the access table.
 PUBLIC_BLUEPRINTS = {"core", "booking", "api", "lobby"}
-PUBLIC_ENDPOINTS = {"static", "accounts.login", "accounts.logout"}
+PUBLIC_ENDPOINTS = {"static", "accounts.login", "accounts.logout", "accounts.forgot_password",
+                    "accounts.reset_password", "accounts.login_two_step"}
 COORDINATOR_BLUEPRINTS = {"admin"}
 COORDINATOR_ENDPOINTS = {"desk.privacy_erase"}  # erasing a person's details, from the desk's pages
 
@@ -113,6 +115,8 @@ def real_ids(app):
         "ticket_id": first(db.select(QueueTicket.id).order_by(QueueTicket.id.desc())),
         "action": "recall",
         "filename": "css/site.css",
+        "message_id": first(db.select(OutboxMessage.id).where(OutboxMessage.booking_id.is_not(None))
+                            .order_by(OutboxMessage.id)),
     }
 
 

@@ -7,7 +7,7 @@ so the test runs on SQLite only (the database tests cover PostgreSQL).
 """
 import os
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,8 @@ from tiers_lieu.booking.models import (Booking, BookingStatus, CallbackRequest, 
                                        Slot, Topic)
 from tiers_lieu.demo import DEMO_PASSWORD, load_demo
 from tiers_lieu.desk.models import HelpSession, Need, Resident
-from tiers_lieu.accounts.models import Role, User
+from tiers_lieu.accounts.models import PasswordReset, Role, User
+from tiers_lieu.accounts.recovery import hash_token as hash_reset_token
 from tiers_lieu.extensions import db
 
 from .browser_helpers import assert_accessible
@@ -34,9 +35,11 @@ NOT_PAGES = {
     "api.topics": "JSON for partners", "api.slots": "JSON for partners", "api.openapi": "JSON for partners",
     "lobby.display_json": "JSON for the waiting-room screen's script",
     "desk.day_fragment": "a piece of the desk's page, fetched by its script (its content is checked on /desk/)",
-    "core.healthz": "plain text for monitoring", "core.security_txt": "plain text (RFC 9116)",
+    "core.healthz": "plain text for monitoring", "ops.jobs": "JSON for the staff and a monitor", "core.security_txt": "plain text (RFC 9116)",
     "stats.export_csv": "a download", "stats.export_xlsx": "a download",
     "stats.sessions_csv": "a download", "stats.sessions_xlsx": "a download",
+    "accounts.login_two_step": "opens only just after a right password, on an account with two-step verification "
+                               "(tests/test_browser_account_recovery.py checks it in both languages)",
 }
 
 # A word's pieces on two lines: the second piece starts below the first one's bottom. A compound
@@ -133,10 +136,18 @@ def demo_pages():
         db.session.add(SeatOffer(request_id=callback.id, slot_id=free_slot.id, token_hash=hash_token(offer_token)))
         db.session.commit()
     user = first(db.select(User).where(User.role == Role.FACILITATOR))
+    # A password-reset link e-mailed to a facilitator: its page opens with the token.
+    reset_token = "every-page-test-reset-token-0123456789abcdef"
+    if first(db.select(PasswordReset).where(PasswordReset.token_hash == hash_reset_token(reset_token))) is None:
+        db.session.add(PasswordReset(user_id=user.id, token_hash=hash_reset_token(reset_token),
+                                     expires_at=now + timedelta(hours=2)))
+        db.session.commit()
     need = first(db.select(Need).order_by(Need.id))
     procedure = first(db.select(Procedure).order_by(Procedure.id))
     public = [
         ("accounts.login", "/login"),
+        ("accounts.forgot_password", "/login/forgot"),
+        ("accounts.reset_password", f"/login/reset/{reset_token}"),
         ("booking.home", "/"),
         ("booking.topic", f"/book/{topic.slug}"),
         ("booking.callback", f"/book/{topic.slug}/callback"),
@@ -155,6 +166,7 @@ def demo_pages():
     staff = [
         ("desk.index", "/desk/"),
         ("desk.callbacks", "/desk/callbacks"),
+        ("desk.messages", "/desk/messages"),
         ("desk.book_for", "/desk/book"),
         ("desk.book_for", f"/desk/book?callback={callback.id}"),
         ("desk.book_for", f"/desk/book?resident={resident.id}"),
@@ -177,8 +189,10 @@ def demo_pages():
         ("stats.report", "/stats/report"),
         ("accounts.account", "/account"),
         ("accounts.change_password", "/account/password"),
+        ("accounts.two_step_page", "/account/two-step"),
         ("admin.index", "/admin/"),
         ("admin.audit_log", "/admin/audit"),
+        ("admin.messages", "/admin/messages"),
         ("admin.centre", "/admin/centre"),
         ("admin.closures", "/admin/closures"),
         ("admin.hours", "/admin/hours"),

@@ -48,6 +48,7 @@ from tiers_lieu.core.inputs import MAX_ID
 from tiers_lieu.desk.residents import directory as residents
 from tiers_lieu.desk.models import HelpSession, QueueTicket, Resident
 from tiers_lieu.extensions import db
+from tiers_lieu.notify.models import OutboxMessage
 
 from .factories import local_instant
 from .conftest import csrf_token_from, make_app
@@ -197,7 +198,7 @@ def route_values(world):
         "procedure_id": world["procedure"].id, "topic_id": world["topic"].id, "user_id": world["target"].id,
         "request_id": world["callback"].id, "ticket_id": world["ticket"].id, "session_id": world["help_session"].id,
         "row_id": world["location"].id, "name": "places", "slug": world["topic"].slug, "action": "served",
-        "token": world["token"],
+        "token": world["token"], "message_id": world["message"].id,
     }
 
 
@@ -296,6 +297,9 @@ def demo_world(make_user):
                                       .order_by(Closure.id.desc())).scalars().first(),
         "procedure": db.session.execute(select(Procedure).order_by(Procedure.id)).scalars().first(),
         "ticket": db.session.execute(select(QueueTicket).order_by(QueueTicket.id)).scalars().first(),
+        # The demo's failed text message: it has both buttons, send again and handled.
+        "message": db.session.execute(select(OutboxMessage).where(OutboxMessage.status == "failed")
+                                      .order_by(OutboxMessage.id)).scalars().first(),
     }
 
 

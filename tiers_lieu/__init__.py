@@ -35,6 +35,9 @@ def check_configuration(app):
         return
     from config import DEV_SECRET_KEY
 
+    from .notify.sms import sms_setting_problem
+    from .ops.settings import counts_per_process, is_example_address
+
     problems = []
     secret = app.config.get("SECRET_KEY") or ""
     if secret == DEV_SECRET_KEY or len(secret) < 32:
@@ -48,14 +51,17 @@ def check_configuration(app):
                         "redis://127.0.0.1:6379: with memory:// each gunicorn worker counts failed logins and "
                         "look-ups alone, multiplying the limits (set RATELIMIT_SINGLE_PROCESS=1 if a single "
                         "process serves)")
+    # Messages that go nowhere would fail silently, for weeks: refuse them here instead.
+    if not app.config.get("MAIL_SERVER"):
+        problems.append("MAIL_SERVER must name the SMTP server that sends the residents' e-mails "
+                        "(localhost if this machine relays them), with MAIL_PORT and its login")
+    if is_example_address(app.config.get("MAIL_DEFAULT_SENDER")):
+        problems.append("MAIL_DEFAULT_SENDER must be the centre's own address, not the example.org default")
+    sms_problem = sms_setting_problem(app.config, production=True)
+    if sms_problem:
+        problems.append(sms_problem)
     if problems:
         raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
-
-
-def counts_per_process(storage_uri):
-    """Whether a rate-limit storage keeps its counters in each process's memory (memory://, or
-    none given), rather than where every worker and host sees them (Redis, Memcached, MongoDB)."""
-    return (storage_uri or "").split("://", 1)[0] in {"", "memory", "async+memory"}
 
 
 def register_request_parsing(app):
@@ -99,9 +105,10 @@ def register_blueprints(app):
     from .core.views import bp as core
     from .desk.pages import bp as desk
     from .desk.pages import lobby_bp as lobby
+    from .ops.views import bp as ops
     from .stats.views import bp as stats
 
-    for blueprint in (core, booking, api, accounts, desk, lobby, stats, admin):
+    for blueprint in (core, booking, api, accounts, desk, lobby, stats, admin, ops):
         app.register_blueprint(blueprint)
     check_table(app)
 
@@ -113,13 +120,16 @@ def register_commands(app):
     from .booking.cli import reminders, slots
     from .demo import seed
     from .notify.cli import notify
+    from .ops.check import check_command
+    from .ops.cli import ops
     from .privacy.cli import privacy
     from .stats.cli import bench, stats
 
     notify.add_command(reminders)   # the booking domain knows who asked for a reminder
     seed.add_command(bench)         # the statistics' history, on top of the demo
-    for group in (users, slots, seed, notify, stats, privacy, backup):
+    for group in (users, slots, seed, notify, stats, privacy, backup, ops):
         app.cli.add_command(group)
+    app.cli.add_command(check_command)
 
 
 def register_errorhandlers(app):

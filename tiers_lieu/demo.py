@@ -14,6 +14,7 @@ from .core.centre import Centre
 from .desk.demo import demo_today
 from .desk.lists import ensure_default_lists
 from .extensions import db
+from .notify.demo import demo_deliveries
 
 DEMO_PASSWORD = "tournesol-violet-demo"
 DEMO_STAFF = [
@@ -53,7 +54,9 @@ def demo_activity():
     six_months_of_activity(db.session, centre_timezone())
 
 
-DEMO_STEPS = [demo_centre, demo_staff, demo_booking, demo_bookings, demo_lists, demo_activity, demo_today]
+# The deliveries last: every booking step before queued its confirmations.
+DEMO_STEPS = [demo_centre, demo_staff, demo_booking, demo_bookings, demo_lists, demo_activity, demo_today,
+              demo_deliveries]
 
 
 def load_demo():

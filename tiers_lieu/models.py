@@ -1,5 +1,5 @@
 """Import every domain's models so that SQLAlchemy and Alembic know the whole schema."""
-from .accounts.models import StaffSession, User  # noqa: F401
+from .accounts.models import PasswordReset, RecoveryCode, StaffSession, User  # noqa: F401
 from .core.centre import Centre  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
 from .booking.models import (Booking, BookingRules, CallbackRequest, Closure, Location, SeatOffer,  # noqa: F401

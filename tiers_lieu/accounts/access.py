@@ -10,6 +10,8 @@ marked `refill_on_expired_csrf` is then dispatched normally with its token refus
 not validate, so nothing is written) and shows what was typed, answered with status 400. Nothing
 calls a view from an error handler.
 """
+import hmac
+
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -30,11 +32,18 @@ BLUEPRINTS = {
     "desk": Role.FACILITATOR,
     "stats": Role.FACILITATOR,
     "admin": Role.COORDINATOR,
+    "ops": Role.FACILITATOR,  # the scheduled jobs' last runs; a monitor may send its token instead
 }
+# Endpoints a monitor reads without an account, with `Authorization: Bearer <MONITOR_TOKEN>`.
+MONITOR_ENDPOINTS = {"ops.jobs"}
 ENDPOINTS = {
     "static": PUBLIC,
     "accounts.login": PUBLIC,
     "accounts.logout": PUBLIC,  # logging out an anonymous browser does nothing
+    # A forgotten password and the second step of a login: their visitor is not logged in yet.
+    "accounts.forgot_password": PUBLIC,
+    "accounts.reset_password": PUBLIC,  # opens only with the e-mailed link's token
+    "accounts.login_two_step": PUBLIC,  # opens only after the right password, on the same browser
     "desk.privacy_erase": Role.COORDINATOR,  # erasing a person's details cannot be undone
 }
 
@@ -81,11 +90,21 @@ def guard():
     if request.endpoint is None:  # no route: routing answers 404 or 405
         return None
     access = required_access(request.endpoint)
+    if request.endpoint in MONITOR_ENDPOINTS and monitor_token_given():
+        return None  # a GET that changes nothing: no CSRF token to check
     if access is not PUBLIC:
         response = refusal(access)
         if response is not None:
             return response
     return check_csrf()
+
+
+def monitor_token_given():
+    """Whether the request carries the configured monitor token (never, when none is set)."""
+    expected = current_app.config.get("MONITOR_TOKEN") or ""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), expected.encode())
 
 
 def check_csrf():

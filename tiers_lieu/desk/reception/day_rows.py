@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 
 from ...booking.models import BookingStatus
 from ...i18n import clock, language_name
+from ...notify.board import CHANNEL_LABELS, KIND_LABELS
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class BookingRow:
     arrived_at: str           # "09:32", or "" before check-in
     note: Optional[str]
     centre_reason: Optional[str]   # why the centre cancelled, shown to staff
+    # "The reminder by text message failed": the messages about it that nobody handled yet.
+    failed_messages: tuple
     # The buttons the booking gets: an address each, None when its status does not allow it.
     check_in_url: Optional[str]     # today only
     no_show_url: Optional[str]
@@ -49,13 +53,15 @@ class SlotRow:
     bookings: tuple
 
 
-def booking_row(booking, *, links, day_query, status_labels, topic_name, language_label, is_today, now):
+def booking_row(booking, *, links, day_query, status_labels, topic_name, language_label, is_today, now,
+                failed_messages=()):
     cancelled_by_centre = booking.status == BookingStatus.CANCELLED_BY_CENTRE.value
     return BookingRow(
         id=booking.id, first_name=booking.first_name, status=booking.status,
         status_label=status_labels[booking.status], topic_name=topic_name(booking.topic),
         came_before=booking.came_before, language=language_label(booking.language), arrived_at=clock(booking.checked_in_at), note=booking.note,
         centre_reason=booking.cancel_reason if cancelled_by_centre else None,
+        failed_messages=failed_messages,
         check_in_url=links["arrived"](booking.id) if is_today and booking.can_check_in else None,
         no_show_url=links["no_show"](booking.id) if booking.can_mark_no_show(now) else None,
         log_url=links["log"](booking.id) if booking.can_log_session else None,
@@ -65,8 +71,16 @@ def booking_row(booking, *, links, day_query, status_labels, topic_name, languag
     )
 
 
-def slot_rows(agenda, *, links, day_query, is_today, now):
-    """The agenda's slots and bookings as rows, in the agenda's order."""
+def failure_texts(failures):
+    """"Reminder (text message)" for each failed message of a booking."""
+    return tuple(_("%(message)s (%(channel)s)", message=KIND_LABELS.get(kind, kind),
+                   channel=CHANNEL_LABELS.get(channel, channel)) for kind, channel in failures)
+
+
+def slot_rows(agenda, *, links, day_query, is_today, now, failures=None):
+    """The agenda's slots and bookings as rows, in the agenda's order. `failures`: the failed
+    messages of each booking nobody handled yet ({id: [(kind, channel)]}, `notify.board`)."""
+    failures = failures or {}
     status_labels = {status.value: str(status.label) for status in BookingStatus}
     names, seats, languages = {}, {}, {}
     page_language = get_locale().language
@@ -106,7 +120,9 @@ def slot_rows(agenda, *, links, day_query, is_today, now):
             seats=seats_text(slot), cancelled=slot.cancelled,
             bookings=tuple(booking_row(booking, links=links, day_query=day_query, status_labels=status_labels,
                                        topic_name=topic_name, language_label=language_label,
-                                       is_today=is_today, now=now) for booking in slot.bookings),
+                                       is_today=is_today, now=now,
+                                       failed_messages=failure_texts(failures.get(booking.id, ())))
+                           for booking in slot.bookings),
         )
         for slot in agenda.slots
     ]

@@ -14,7 +14,7 @@ from ...accounts.models import User
 from ...booking import callbacks as callback_requests
 from ...booking.availability import booking_rules
 from ...booking.contact import display_phone
-from ...booking.forms import moment_words
+from ...booking.forms import moment_words, sends_texts
 from ...booking.models import BookingStatus, CallbackRequest, Location
 from ...booking.topics import active_topic_labels
 from ...core.centre import centre_timezone, centre_today
@@ -23,6 +23,7 @@ from ...core.inputs import id_from
 from ...core.links import row_links
 from ...database import utcnow
 from ...extensions import db
+from ...notify import board
 from ..blueprint import bp
 from ..models import QueueTicket, TicketSource, TicketStatus
 from . import agenda, day_rows, queue
@@ -48,12 +49,19 @@ NOTIFY_LABELS = {"sms": _l("offered by text message"), "email": _l("offered by e
                  "call": _l("wants a call")}
 
 
+def notify_labels():
+    """Once texts are switched off, those who asked for one before are called (`callbacks.called_by_desk`)."""
+    if sends_texts():
+        return NOTIFY_LABELS
+    return {**NOTIFY_LABELS, "sms": _l("asked for a text message, which the centre no longer sends: call them")}
+
+
 @bp.route("/callbacks")
 def callbacks():
     """Residents who asked to be called back, oldest first; a freed seat shows as a match."""
     requests = callback_requests.waiting(db.session, booking_rules(db.session), utcnow())
     return render_template("desk/callbacks.html", requests=requests, moment_words=moment_words,
-                           display_phone=display_phone, notify_labels=NOTIFY_LABELS)
+                           display_phone=display_phone, notify_labels=notify_labels())
 
 
 @bp.route("/callbacks/<int:request_id>/handled", methods=["POST"])
@@ -141,7 +149,8 @@ def day_context(view):
     return {
         "view": view,
         "slots": day_rows.slot_rows(day_agenda, links=links, day_query=day_query, is_today=view.day == view.today,
-                                    now=now),
+                                    now=now, failures=board.failures_by_booking(
+                                        db.session, [booking.id for booking in day_agenda.bookings])),
         "now": now,
         "rules": rules,
         "waiting": queue.with_waiting_times(in_line.waiting, now),
@@ -150,7 +159,7 @@ def day_context(view):
         "callbacks_more": callbacks_waiting - len(callbacks),
         "links": links,
         "moment_words": moment_words,
-        "notify_labels": NOTIFY_LABELS,
+        "notify_labels": notify_labels(),
         "display_phone": display_phone,
         # The filters' choices, as (id, name) rows.
         "facilitators": db.session.execute(
