@@ -39,6 +39,10 @@ run: setup
 	$(FLASK) seed demo --if-empty
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# The suite on one process per core, four at most (each with its own databases and browser);
+# `make test PYTEST_ARGS="-p no:xdist"` runs it on one.
+PYTEST_ARGS ?= -n auto --maxprocesses=4
+
 test: setup $(VENV)/.installed-tests
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
