@@ -1,5 +1,6 @@
 """Staff login, sessions that die with logout, password rules, rate limits, roles."""
 import logging
+import os
 import secrets
 from urllib.parse import quote
 
@@ -332,11 +333,14 @@ def test_with_redis_the_limit_holds_across_workers(database_urls, backend, app, 
     from .conftest import make_app
 
     import redis
-    store = redis.Redis(host="127.0.0.1", port=6379, db=15)  # a database for this test alone
+    # A database for this test alone, one per test process (pytest-xdist's gw0…gw3: 15…12), so
+    # that its runs on the other processes never empty it meanwhile.
+    number = 15 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % 4
+    store = redis.Redis(host="127.0.0.1", port=6379, db=number)
     store.flushdb()
     user = make_user(email=f"redis-{secrets.token_hex(4)}@example.org")
     pattern = f"*login-account:{user.email}*"
-    settings = {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}
+    settings = {"RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:6379/{number}"}
     workers = [make_app(database_urls[backend], **settings).test_client() for _ in range(2)]
     for attempt in range(10):
         assert log_in(workers[attempt % 2], user.email, "wrong password entirely").status_code == 200

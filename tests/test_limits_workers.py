@@ -17,7 +17,9 @@ from tiers_lieu.extensions import db
 from .factories import make_slots, make_topic
 from .conftest import empty_database, make_app
 
-REDIS_DB = 13  # this file's own Redis database, emptied before and after each test
+# This file's own Redis database, emptied before and after each test: one per test process
+# (pytest-xdist's gw0, gw1…, four at most), so that two tests never empty each other's.
+REDIS_DB = 11 - int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % 4
 WORKERS = 3
 LIMIT = 5
 ATTEMPTS = LIMIT * WORKERS  # enough for every worker to reach the limit if each counted alone

@@ -111,3 +111,16 @@ def test_lines_of_the_apps_modules_are_masked_by_its_handler():
                             capture_output=True, text=True, timeout=60, check=True)
     assert "message 7 failed: {'<e-mail>': (550, b'refused')} for /booking/<secret>" in result.stderr
     assert "resident@example.org" not in result.stderr and TOKEN not in result.stderr
+
+
+def test_the_rate_limiter_logs_a_refused_login_without_the_address(app, client, make_user, caplog):
+    """Flask-Limiter names the key of a limit it enforces: the login limit's key is the e-mail."""
+    caplog.set_level(logging.INFO, logger="flask-limiter")
+    user = make_user(email="limited.person@example.org")
+    app.config.update(LOGIN_FAILURES_PER_ACCOUNT="2 per minute")
+    statuses = [submit(client, "/login", {"email": user.email, "password": "wrong"}).status_code
+                for _ in range(4)]
+    assert statuses[-1] == 429
+    limiter_lines = [record.getMessage() for record in caplog.records if record.name == "flask-limiter"]
+    assert any("exceeded" in line for line in limiter_lines), limiter_lines
+    assert "limited.person" not in caplog.text

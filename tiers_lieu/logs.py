@@ -24,11 +24,12 @@ PATTERNS = [
     (re.compile(r"\+?\d[\d .-]{7,}\d"), "<number>"),
     (re.compile(r"(Key \([^)]*\)=)\([^)]*\)"), r"\1(<value>)"),
 ]
-# Loggers that write what arrives from outside: the development server's request lines and
-# gunicorn's own error lines (a request it could not read). Not gunicorn's access log: its format,
-# set without paths nor addresses in the README, is the operator's, and this filter would read
-# its status and duration side by side ("500 0.052341") as a phone number.
-SERVER_LOGGERS = ("werkzeug", "gunicorn.error")
+# Loggers that write what arrives from outside: the development server's request lines,
+# gunicorn's own error lines (a request it could not read) and the rate limiter's refusals, which
+# name the limit's key (the login limit's is the e-mail typed). Not gunicorn's access log: its
+# format, set without paths nor addresses in the README, is the operator's, and this filter would
+# read its status and duration side by side ("500 0.052341") as a phone number.
+SERVER_LOGGERS = ("werkzeug", "gunicorn.error", "flask-limiter")
 
 
 def redact(text):
