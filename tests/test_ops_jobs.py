@@ -126,3 +126,17 @@ def test_without_a_configured_token_no_token_opens_healthz_jobs(app):
     app.config["MONITOR_TOKEN"] = None
     answer = app.test_client().get("/healthz/jobs", headers={"Authorization": "Bearer "})
     assert answer.status_code == 302
+
+
+def test_a_failure_s_cause_is_masked_like_a_log_line(app):
+    from tiers_lieu.ops.jobs import recorded_job
+
+    @recorded_job("backup-create")
+    def crash():
+        raise RuntimeError("could not write for resident@example.org, +33612345678")
+
+    with pytest.raises(RuntimeError):
+        crash()
+    error = status_of("backup-create").last_error
+    assert error.startswith("RuntimeError: could not write for")
+    assert "resident@example.org" not in error and "33612345678" not in error

@@ -2,13 +2,11 @@
 the appointment it belongs to; send one again, or mark a failure as handled; SMS sent per month."""
 from datetime import date, timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import format_date
-from flask_babel import gettext as _
-from flask_login import current_user
 
 from ..core.centre import centre_timezone
-from ..desk.reception.messages import booking_link
+from ..desk.reception.messages import booking_link, mark_handled, send_again
 from ..database import utcnow
 from ..extensions import db
 from ..notify import board
@@ -72,25 +70,11 @@ def _back():
 
 @bp.route("/messages/<int:message_id>/retry", methods=["POST"])
 def message_retry(message_id):
-    message = board.find(db.session, message_id) or abort(404)
-    if board.retry_now(db.session, message.id, utcnow()):
-        db.session.commit()
-        flash(_("The message will be sent again within a minute."), "success")
-    else:
-        db.session.rollback()
-        flash(_("This message is no longer waiting to be sent (it went meanwhile, or was withdrawn): "
-                "nothing was changed."), "info")
+    send_again(board.find(db.session, message_id) or abort(404))
     return redirect(_back())
 
 
 @bp.route("/messages/<int:message_id>/handled", methods=["POST"])
 def message_handled(message_id):
-    message = board.find(db.session, message_id) or abort(404)
-    if board.mark_handled(db.session, message.id, current_user, utcnow()):
-        db.session.commit()
-        flash(_("The message is marked as handled."), "success")
-    else:
-        db.session.rollback()
-        flash(_("This message is not a failure waiting for someone (it was handled or sent again "
-                "meanwhile): nothing was changed."), "info")
+    mark_handled(board.find(db.session, message_id) or abort(404))
     return redirect(_back())

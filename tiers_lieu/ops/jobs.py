@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..database import utcnow
 from ..extensions import db
+from ..logs import redact
 from .models import JobStatus
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,8 @@ def recorded_job(name):
                 counts = command(*args, **kwargs)
             except BaseException as error:
                 session.rollback()
-                cause = f"{type(error).__name__}: {error}"[:ERROR_LENGTH]
+                # Shown to staff and monitors (/healthz/jobs): masked like a log line.
+                cause = redact(f"{type(error).__name__}: {error}")[:ERROR_LENGTH]
                 record(session, name, last_failure_at=utcnow(), last_error=cause)
                 log.warning("job %s failed: %s", name, cause)
                 raise

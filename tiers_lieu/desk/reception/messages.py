@@ -44,9 +44,8 @@ def _back():
     return target if target in {url_for("desk.messages"), url_for("desk.index")} else url_for("desk.messages")
 
 
-@bp.route("/messages/<int:message_id>/retry", methods=["POST"])
-def message_retry(message_id):
-    message = _message_of_an_appointment(message_id)
+def send_again(message):
+    """Make the message due now, and say what happened; the desk's and the admin's button."""
     if board.retry_now(db.session, message.id, utcnow()):
         db.session.commit()
         flash(_("The message will be sent again within a minute."), "success")
@@ -54,12 +53,10 @@ def message_retry(message_id):
         db.session.rollback()
         flash(_("This message is no longer waiting to be sent (it went meanwhile, or was withdrawn): "
                 "nothing was changed."), "info")
-    return redirect(_back())
 
 
-@bp.route("/messages/<int:message_id>/handled", methods=["POST"])
-def message_handled(message_id):
-    message = _message_of_an_appointment(message_id)
+def mark_handled(message):
+    """Record that this member of staff dealt with the failure, and say what happened."""
     if board.mark_handled(db.session, message.id, current_user, utcnow()):
         db.session.commit()
         flash(_("The message is marked as handled."), "success")
@@ -67,4 +64,15 @@ def message_handled(message_id):
         db.session.rollback()
         flash(_("This message is not a failure waiting for someone (it was handled or sent again "
                 "meanwhile): nothing was changed."), "info")
+
+
+@bp.route("/messages/<int:message_id>/retry", methods=["POST"])
+def message_retry(message_id):
+    send_again(_message_of_an_appointment(message_id))
+    return redirect(_back())
+
+
+@bp.route("/messages/<int:message_id>/handled", methods=["POST"])
+def message_handled(message_id):
+    mark_handled(_message_of_an_appointment(message_id))
     return redirect(_back())
