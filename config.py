@@ -62,6 +62,10 @@ class Config:
     # The address residents use, for the links in e-mails, SMS, QR codes and calendar files. Unset in
     # development: links follow the address the page was served on (tiers_lieu/core/links.py).
     PUBLIC_URL = env("PUBLIC_URL")
+    # Who publishes the open-data files (/open-data/…): the producer id in their ids and file names.
+    # Set it once and keep it: the national maps follow the centre by it. Unset, the public
+    # address's host name ("mpt-valence.fr" gives "mpt-valence-fr").
+    OPENDATA_PRODUCER = env("OPENDATA_PRODUCER")
     # `flask backup create`: where copies of the database go, and how many are kept there. They hold
     # personal data: keep few, and copy them off the machine encrypted (README, "Backups").
     BACKUP_DIR = env("BACKUP_DIR", str(ROOT / "instance" / "backups"))

@@ -28,7 +28,7 @@ from tiers_lieu.notify.models import OutboxMessage
 from .conftest import STAFF_PASSWORD, csrf_token_from, empty_database, log_in, make_app
 
 # Reviewed by hand: making a page public means changing this list and the access table.
-PUBLIC_BLUEPRINTS = {"core", "booking", "api", "lobby"}
+PUBLIC_BLUEPRINTS = {"core", "booking", "api", "lobby", "opendata"}
 PUBLIC_ENDPOINTS = {"static", "accounts.login", "accounts.logout", "accounts.forgot_password",
                     "accounts.reset_password", "accounts.login_two_step"}
 COORDINATOR_BLUEPRINTS = {"admin"}

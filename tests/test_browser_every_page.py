@@ -38,6 +38,9 @@ NOT_PAGES = {
     "core.healthz": "plain text for monitoring", "ops.jobs": "JSON for the staff and a monitor", "core.security_txt": "plain text (RFC 9116)",
     "stats.export_csv": "a download", "stats.export_xlsx": "a download",
     "stats.sessions_csv": "a download", "stats.sessions_xlsx": "a download",
+    "opendata.lieux_csv": "open data for the national map (tests/test_opendata_files.py)",
+    "opendata.lieux_json": "open data for the national map", "opendata.structures": "open data for data·inclusion",
+    "opendata.services": "open data for data·inclusion",
     "accounts.login_two_step": "opens only just after a right password, on an account with two-step verification "
                                "(tests/test_browser_account_recovery.py checks it in both languages)",
 }
@@ -193,6 +196,7 @@ def demo_pages():
         ("admin.index", "/admin/"),
         ("admin.audit_log", "/admin/audit"),
         ("admin.messages", "/admin/messages"),
+        ("admin.open_data", "/admin/open-data"),
         ("admin.centre", "/admin/centre"),
         ("admin.closures", "/admin/closures"),
         ("admin.hours", "/admin/hours"),
@@ -201,6 +205,7 @@ def demo_pages():
         ("admin.simple_list", "/admin/lists/places"),
         ("admin.simple_list", "/admin/lists/needs"),
         ("admin.simple_list", "/admin/lists/referrals"),
+        ("admin.simple_list", "/admin/lists/communes"),
         ("admin.simple_list_edit", f"/admin/lists/needs/{need.id}"),
         ("admin.edit_procedure", f"/admin/procedures/{procedure.id}"),
         ("admin.booking_rules_page", "/admin/rules"),

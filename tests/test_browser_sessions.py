@@ -59,7 +59,8 @@ def tab_to(page, name, limit=40):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_session_is_logged_with_the_keyboard_alone(live_server, new_page, facilitator, make_booking, lang):
-    topic = make_topic()  # "demarches": the form asks for the procedure's domain
+    # "demarches": its national theme is ticked with it, and the form asks for the procedure's domain.
+    topic = make_topic(national_themes=["admin_procedures"])
     slot = make_slots(topic, days_ahead=0, hour=23)[0]
     later = make_slots(topic, days_ahead=2, hour=10)[0]
     booking = make_booking(slot, topic=topic, status=BookingStatus.CHECKED_IN, first_name="Awa")
@@ -131,6 +132,7 @@ def test_a_session_is_logged_with_the_keyboard_alone(live_server, new_page, faci
     assert logged.duration_minutes == 45 and logged.assistance == "for" and logged.aidants_connect is True
     assert logged.autonomy == "partly" and logged.admin_domain == "papers"
     assert logged.procedure_name == "prime d'activité" and len(logged.needs) == 1
+    assert logged.themes == ["admin_procedures"] and logged.gender == "not_given"
     assert logged.outcome == ("follow_up" if follow_up else "resolved")
     assert logged.note == "Revenir avec l'avis d'imposition"
     assert db.session.get(Booking, booking.id).status == "seen"

@@ -25,14 +25,16 @@ TEXT = {
            "xlsx": "Chiffres (XLSX)", "headline": "Chiffres clés", "sessions": "Accompagnements",
            "reversed": "La période choisie se termine avant de commencer", "sheet": "Accompagnements et personnes",
            "how": "Comment les chiffres sont comptés", "figures_of": "Chiffres de « Par thématique »",
-           "empty": "Rien d'enregistré sur cette période"},
+           "empty": "Rien d'enregistré sur cette période", "themes": "Par thématique nationale", "genders": "Genre",
+           "communes": "Commune", "coop_xlsx": "Accompagnements au format de La Coop (XLSX)"},
     "en": {"title": "Statistics", "show": "Show the figures", "period": "Period", "custom": "Custom dates",
            "from": "From (custom dates)", "to": "To (custom dates)", "topic": "Topic",
            "report": "Printable report", "report_title": "Activity report of the digital-inclusion space",
            "xlsx": "Figures (XLSX)", "headline": "Headline figures", "sessions": "Help sessions",
            "reversed": "The custom period ends before it starts", "sheet": "Sessions and people",
            "how": "How figures are counted", "figures_of": "Figures of “By topic”",
-           "empty": "Nothing recorded in this period"},
+           "empty": "Nothing recorded in this period", "themes": "By national theme", "genders": "Gender",
+           "communes": "Commune", "coop_xlsx": "Sessions in La Coop's format (XLSX)"},
 }
 
 
@@ -96,6 +98,10 @@ def test_a_coordinator_reads_changes_prints_and_downloads_the_figures(live_serve
     assert topics_table.is_hidden()
     page.get_by_text(text["figures_of"]).click()  # each chart's data table, one click away
     assert topics_table.is_visible() and "Démarches" in topics_table.inner_text()
+    # Issue 16: the national vocabulary's breakdowns, each a table (behind its chart when it has data).
+    for key in ("themes", "genders", "communes"):
+        block = page.locator(f"#table-{key}")
+        assert block.count() == 1 and text[key] in block.inner_text(), key
     assert_accessible(page)
 
     # The printable report keeps the filters and names the centre.
@@ -120,6 +126,14 @@ def test_a_coordinator_reads_changes_prints_and_downloads_the_figures(live_serve
     shown = page.locator(".stats-figure").first.inner_text().replace("\u202f", "").replace("\xa0", "")
     sheet = {row[0]: row[1:] for row in workbook[text["sheet"]].iter_rows(values_only=True) if row}
     assert str(sheet[text["sessions"]][0]) == shown.replace(",", "").strip()
+
+    # The sessions in La Coop's format: its columns, whatever the page's language.
+    with page.expect_download() as download:
+        page.get_by_role("link", name=text["coop_xlsx"]).click()
+    path = tmp_path / "coop.xlsx"
+    download.value.save_as(path)
+    header = [cell.value for cell in load_workbook(path)["Activités"][1]]
+    assert header[:3] == ["Date", "Enregistré le", "Dernière modification le"] and header[-1] == "ID CRA"
 
 
 def test_a_reversed_period_is_explained_in_the_browser(live_server, new_page, make_user):

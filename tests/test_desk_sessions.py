@@ -27,7 +27,8 @@ def session_form(**overrides):
             "duration_other": "", "channel": "on_site", "equipment": "computer", "equipment_own": "no",
             "admin_domain": "", "procedure_name": "", "assistance": "with", "outcome": "resolved",
             "referral_target": "0", "participant_count": "1", "age_bracket": "unknown", "situation": "unknown",
-            "neighbourhood": "", "first_visit": "", "note": ""}
+            "neighbourhood": "", "first_visit": "", "note": "", "themes": "device_handling", "gender": "not_given",
+            "commune": "", "other_postal_code": "", "workshop_title": ""}
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
 
@@ -62,7 +63,8 @@ def test_a_booking_prefills_the_form_and_saving_marks_it_seen(client, login_as, 
     need = db.session.execute(db.select(Need)).scalars().first()
     response = post_session(client, f"/desk/sessions/new?booking={today_booking.id}",
                             topics=str(today_booking.topic_id), needs=str(need.id), autonomy="partly",
-                            admin_domain="money", procedure_name="prime d'activité", note="Revenir avec l'avis")
+                            admin_domain="money", procedure_name="prime d'activité", note="Revenir avec l'avis",
+                            themes="admin_procedures")
     assert response.status_code == 302
     assert f"day={today().isoformat()}" in response.headers["Location"]
     db.session.expire_all()
@@ -150,7 +152,8 @@ def test_a_workshop_is_logged_once_with_its_participants(client, login_as, make_
     assert "Awa" in page and "Kossi" in page, page[page.find("<form"):][:3000]
     assert re.search(r"value=\"workshop\"[^>]*checked|checked[^>]*value=\"workshop\"", page)
     response = post_session(client, f"/desk/sessions/new?slot={slot.id}", kind="workshop", participant_count="5",
-                            participants=[str(first.id), str(second.id)], duration="120")
+                            participants=[str(first.id), str(second.id)], duration="120",
+                            workshop_title="Atelier smartphone")
     assert response.status_code == 302
     logged = db.session.execute(db.select(HelpSession)).scalar_one()
     assert logged.participant_count == 5 and logged.kind == "workshop" and logged.slot_id == slot.id

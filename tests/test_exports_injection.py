@@ -44,7 +44,9 @@ def hostile(app, make_user, make_topic, make_location):
     today = datetime.now(centre_timezone()).date()
     for n, text in enumerate(PAYLOADS + ["=1\x0b+1"]):  # a control character XLSX cannot hold, too
         data = SessionData(
-            kind="individual", day=today - timedelta(days=1 + n % 5), start_time=time(9 + n % 8),
+            # Half of them workshops, whose title is free text too (issue 16).
+            kind="workshop" if n % 2 else "individual", workshop_title=text if n % 2 else None,
+            day=today - timedelta(days=1 + n % 5), start_time=time(9 + n % 8),
             duration_minutes=15 + 15 * n, channel="on_site", topic_ids=[topics[n % 2].id],
             admin_domain="social_health", procedure_name=text, outcome="referred", referral_target_id=referral.id,
             need_ids=[need.id for need in needs], neighbourhood=text, note="=NOTE()",
@@ -109,6 +111,12 @@ def test_no_export_holds_a_formula(client, login_as, hostile, language):
         raw = xlsx_cells(download(client, "/stats/sessions.xlsx", args).data)
         assert_xlsx_holds_no_formula(raw)
 
+        coop = download(client, "/stats/sessions.csv", {**args, "format": "coop"}).get_data(as_text=True)
+        assert "=NOTE()" not in coop
+        assert_csv_holds_no_formula([field for row in csv_rows(coop) for field in row])
+        assert_xlsx_holds_no_formula(xlsx_cells(download(client, "/stats/sessions.xlsx",
+                                                         {**args, "format": "coop"}).data))
+
     # The staff's words are all there, neutralised, and the numbers are still numbers.
     items = {item: value for _section, _table, item, _measure, value in figures_of(client, period)}
     for text in PAYLOADS:
@@ -131,6 +139,14 @@ def test_no_export_holds_a_formula(client, login_as, hostile, language):
     assert {"'" + HYPERLINK, "'@SUM(A1)", "'-2+3", "#REF!", "'" + names[0], "'" + names[1],
             "'" + names[4]} <= every  # the staff, the places, the topics, the referral target
     assert "'" + names[2] + " | " + names[3] in every  # the needs, joined
+    workshop_title = "Workshop title" if language == "en" else "Titre de l'atelier"
+    typed_titles = {""} | {"'" + text for text in (PAYLOADS + ["=1\x0b+1"])[1::2]}  # the workshops' only
+    assert {row[workshop_title] for row in body} == typed_titles
+
+    coop = csv_rows(download(client, "/stats/sessions.csv", {**period, "format": "coop"}).get_data(as_text=True))
+    titles = {dict(zip(coop[0], row))["Nom de l’atelier"] for row in coop[1:]}
+    assert titles == typed_titles
+    assert {"'" + text for text in PAYLOADS} <= {field for row in coop for field in row}  # the procedures
 
     sheet = load_workbook(io.BytesIO(download(client, "/stats/sessions.xlsx", period).data)).worksheets[0]
     header = [cell.value for cell in sheet[1]]

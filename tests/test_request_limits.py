@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.booking.models import BookingStatus, Topic
 from tiers_lieu.desk.lists import ensure_default_lists
-from tiers_lieu.desk.models import HelpSession, Need
+from tiers_lieu.desk.models import HelpSession, NationalTheme, Need
 from tiers_lieu.extensions import db
 
 from bench.harness import ROOT, gunicorn
@@ -136,8 +136,10 @@ def test_the_session_form_with_every_box_ticked_goes_through(client, app, login_
     url = f"/desk/sessions/new?slot={slot.id}"
     page = client.get(url)
     fields = list(session_form(kind="workshop", participant_count="200", procedure_name=text(120),
-                               neighbourhood=text(120), note=text(280)).items())
+                               neighbourhood=text(120), note=text(280), workshop_title=text(120),
+                               themes=None).items())
     fields += [("topics", str(topic.id)) for topic in topics] + [("needs", str(need)) for need in needs]
+    fields += [("themes", theme.value) for theme in NationalTheme]
     fields += [("participants", str(booking.id)) for booking in bookings]
     fields.append(("csrf_token", csrf_token_from(page.get_data(as_text=True))))
     assert 100 < len(fields) < app.config["MAX_FORM_PARTS"] / 4

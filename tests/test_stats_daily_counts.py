@@ -221,3 +221,144 @@ def test_the_migration_counts_the_sessions_already_logged(blank_database_url):
         assert (date(2026, 3, 2), "total", "", 2, 6, 90) in stored()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_national_counts_migration_counts_the_new_dimensions_both_ways(blank_database_url):
+    """0016_national_counts: days counted before the national vocabulary get their themes, gender,
+    workshop level and commune, and their age brackets as 0015 split them; the downgrade gives the
+    old brackets back; nothing else of the counts changes."""
+    from flask_migrate import downgrade
+
+    from tiers_lieu.accounts.service import create_user
+    from tiers_lieu.desk.models import Commune, SessionTheme
+
+    app = create_app(type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": blank_database_url}))
+    with app.app_context():
+        upgrade(revision="0015_national_vocabulary")
+        facilitator = create_user("avant@example.org", "Avant", "a long enough password", role=Role.FACILITATOR)
+        valence = Commune(name="Valence", postal_code="26000", insee_code="26362")
+        db.session.add(valence)
+        db.session.commit()
+        now = datetime.now(timezone.utc)
+        sessions = [  # (day, kind, people, age, gender, level, commune, postal code, themes)
+            (date(2026, 3, 2), "individual", 1, "12_17", "female", None, valence.id, None, ["email"]),
+            (date(2026, 3, 2), "workshop", 5, "under_12", None, "beginner", None, "26500",
+             ["digital_creation", "email"]),
+            (date(2026, 3, 9), "quick", 1, None, "not_given", None, None, None, ["admin_procedures"]),
+        ]
+        for day, kind, people, age, gender, level, commune, postal, themes in sessions:
+            session_id = db.session.execute(insert(HelpSession.__table__).values(
+                day=day, kind=kind, participant_count=people, duration_minutes=45, channel="on_site",
+                aidants_connect=False, facilitator_id=facilitator.id, age_bracket=age, gender=gender,
+                workshop_level=level, commune_id=commune, other_postal_code=postal, created_at=now,
+                updated_at=now).returning(HelpSession.__table__.c.id)).scalar_one()
+            db.session.execute(insert(SessionTheme.__table__), [{"session_id": session_id, "theme": theme}
+                                                                 for theme in themes])
+        # The counts as the application counted them before 0015: no new dimension, the old brackets.
+        daily_counts.refresh(db.session.connection())
+        new_dimensions = ("theme", "gender", "workshop_level", "commune", "age_bracket")
+        db.session.execute(daily_counts.DAY.delete().where(daily_counts.DAY.c.dimension.in_(new_dimensions)))
+        db.session.execute(insert(daily_counts.DAY).values(day=date(2026, 3, 2), dimension="age_bracket",
+                                                            key="under_18", sessions=2, participants=6, minutes=90))
+        db.session.execute(insert(daily_counts.DAY).values(day=date(2026, 3, 9), dimension="age_bracket", key="",
+                                                            sessions=1, participants=1, minutes=45))
+        db.session.commit()
+        others = [row for row in stored() if row[1] not in new_dimensions]
+        # Each step of the migrations runs on a connection of its own: the test's reads end first,
+        # or PostgreSQL would make the step's ALTER TABLE wait for them.
+        db.session.rollback()
+
+        upgrade()
+        assert stored() == recounted()
+        counts = {(day, dimension, key): (s, p) for day, dimension, key, s, p, _ in stored()}
+        assert counts[(date(2026, 3, 2), "theme", "email")] == (2, 6)
+        assert counts[(date(2026, 3, 2), "commune", "postal:26500")] == (1, 5)
+        assert counts[(date(2026, 3, 2), "commune", str(valence.id))] == (1, 1)
+        assert counts[(date(2026, 3, 2), "workshop_level", "beginner")] == (1, 5)
+        assert counts[(date(2026, 3, 9), "gender", "not_given")] == (1, 1)
+        assert [row for row in stored() if row[1] not in new_dimensions] == others
+
+        db.session.rollback()
+        downgrade(revision="0015_national_vocabulary")
+        assert [row for row in stored() if row[1] in new_dimensions] == [
+            (date(2026, 3, 2), "age_bracket", "under_18", 2, 6, 90), (date(2026, 3, 9), "age_bracket", "", 1, 1, 45)]
+        assert [row for row in stored() if row[1] not in new_dimensions] == others
+        db.session.rollback()
+        downgrade(revision="0014_centre_identity")
+        upgrade()
+        assert stored() == recounted()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_national_vocabulary_is_counted_the_same_both_ways(history):
+    """Themes, gender, workshop level and commune: kept in the per-day counts with every change, the
+    roll-up equal to the sessions' own counts, and the dashboard's tables equal to a plain count."""
+    from collections import Counter
+
+    from tiers_lieu.desk.models import Commune, Gender, NationalTheme, WorkshopLevel
+
+    communes = [Commune(name="Valence", postal_code="26000", insee_code="26362", position=1),
+                Commune(name="Bourg-lès-Valence", postal_code="26500", insee_code="26058", position=2)]
+    db.session.add_all(communes)
+    db.session.flush()
+    themes = [theme.value for theme in NationalTheme]
+    places = [(communes[0].id, None), (communes[1].id, None), (None, "26120"), (None, "07500"), (None, None)]
+    logged = []
+    for n in range(40):
+        workshop = n % 4 == 0
+        session = HelpSession(
+            day=history["today"] - timedelta(days=1 + n % 20), start_time=time(9 + n % 8), duration_minutes=30,
+            facilitator_id=history["f1"].id, kind="workshop" if workshop else "individual",
+            participant_count=3 + n % 5 if workshop else 1,
+            workshop_level=[None, *[level.value for level in WorkshopLevel]][n % 4] if workshop else None,
+            gender=[None, *[gender.value for gender in Gender]][n % 4], age_bracket=["under_12", "12_17", None][n % 3],
+            commune_id=places[n % 5][0], other_postal_code=places[n % 5][1])
+        session.themes = [themes[n % 19], themes[(n * 7) % 19]]
+        logged.append(session)
+    db.session.add_all(logged)
+    db.session.commit()
+    assert stored() == recounted()
+
+    start = history["today"] - timedelta(days=25)
+    filters = queries.Filters(start, history["today"])
+    assert rolled(filters) == raw(filters)
+    assert rolled(filters)[1]["theme"] and rolled(filters)[1]["commune"]
+    filtered = queries.Filters(start, history["today"], facilitator_id=history["f1"].id)
+
+    def plain(sessions):
+        """The tables' numbers counted in Python, from the sessions of the period."""
+        themes_count, genders, levels, places_count = Counter(), Counter(), Counter(), Counter()
+        for session in sessions:
+            people = session.participant_count
+            for theme in session.themes:
+                themes_count[theme] += people
+            genders[session.gender] += people
+            if session.kind == "workshop":
+                levels[session.workshop_level] += people
+            places_count[str(session.commune_id) if session.commune_id else session.other_postal_code] += people
+        return themes_count, genders, levels, places_count
+
+    for asked in (filters, filtered):
+        sessions = db.session.execute(select(HelpSession).where(HelpSession.day >= asked.start,
+                                                                HelpSession.day <= asked.end)).scalars().all()
+        if asked.facilitator_id:
+            sessions = [s for s in sessions if s.facilitator_id == asked.facilitator_id]
+        themes_count, genders, levels, places_count = plain(sessions)
+        result = figures.figures(db.session, asked, PARIS)
+        assert [row[2] for row in result.table("themes").rows] == [themes_count[theme] for theme in themes]
+        assert [row[1] for row in result.table("genders").rows] == (
+            [genders[gender.value] for gender in Gender] + ([genders[None]] if genders[None] else []))
+        assert [row[1] for row in result.table("workshop_levels").rows] == (
+            [levels[level.value] for level in WorkshopLevel] + ([levels[None]] if levels[None] else []))
+        assert [row[1] for row in result.table("communes").rows] == (
+            [places_count[str(c.id)] for c in communes] + [places_count["07500"], places_count["26120"]]
+            + ([places_count[None]] if places_count[None] else []))
+        assert len(result.table("domains").rows) >= 11  # Associations too
+
+    # Only the themes change: the counts follow.
+    logged[1].themes = ["artificial_intelligence"]
+    logged[2].commune_id, logged[2].other_postal_code = None, "26800"
+    db.session.commit()
+    assert stored() == recounted()
+    assert rolled(filters) == raw(filters)

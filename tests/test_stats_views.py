@@ -238,6 +238,8 @@ def test_the_report_names_the_centre_and_the_period(client, login_as, history):
     assert "Activity report of the digital-inclusion space" in html
     assert history["first"].strftime("%Y") in html
     assert html.count("<svg") >= 8 and "<script>" not in html and 'style="' not in html
+    # Issue 16: the national themes, the genders and the communes, beside the topics and the ages.
+    assert all(f'id="table-{key}"' in html for key in ("themes", "genders", "communes"))
 
 
 def test_dashboard_statements_do_not_grow_with_the_period(client, login_as, history):

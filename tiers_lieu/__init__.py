@@ -105,10 +105,11 @@ def register_blueprints(app):
     from .core.views import bp as core
     from .desk.pages import bp as desk
     from .desk.pages import lobby_bp as lobby
+    from .opendata.views import bp as opendata
     from .ops.views import bp as ops
     from .stats.views import bp as stats
 
-    for blueprint in (core, booking, api, accounts, desk, lobby, stats, admin, ops):
+    for blueprint in (core, booking, api, accounts, desk, lobby, stats, admin, ops, opendata):
         app.register_blueprint(blueprint)
     check_table(app)
 

@@ -1,5 +1,6 @@
 """Database plumbing shared by every domain: SQLite connection settings, UTC timestamps and
 one-row INSERTs without the unit of work."""
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import cache
 
@@ -77,3 +78,31 @@ def _configure_sqlite(dbapi_connection, connection_record):
 def init_app(app):
     if not event.contains(Engine, "connect", _configure_sqlite):
         event.listen(Engine, "connect", _configure_sqlite)
+
+
+@contextmanager
+def sqlite_foreign_keys_off(bind):
+    """For a migration that rebuilds a table others reference: SQLite's own procedure
+    (sqlite.org/lang_altertable.html, "other kinds of table schema changes").
+
+    Alembic's batch mode copies such a table into a new one and drops the old; with foreign keys on,
+    the drop deletes or empties what refers to it (a topic's sessions' topics, a session's attendees,
+    a booking's resident). The pragma only changes outside a transaction, so what the migration did
+    before is committed first; SQLite's DDL is not transactional here anyway (see alembic's sqlite
+    impl). On PostgreSQL, which alters tables in place, it does nothing."""
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    raw = bind.connection.driver_connection
+    raw.commit()
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        problems = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise RuntimeError(f"foreign keys broken by the migration: {problems[:5]}")
+        raw.commit()
+    finally:
+        if raw.in_transaction:
+            raw.rollback()
+        raw.execute("PRAGMA foreign_keys=ON")

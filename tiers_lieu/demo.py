@@ -12,7 +12,7 @@ from .accounts.service import create_user, find_by_email
 from .booking.demo import demo_booking, demo_bookings
 from .core.centre import Centre
 from .desk.demo import demo_today
-from .desk.lists import ensure_default_lists
+from .desk.lists import ensure_default_lists, ensure_demo_communes
 from .extensions import db
 from .notify.demo import demo_deliveries
 
@@ -26,14 +26,56 @@ DEMO_STAFF = [
 seed = AppGroup("seed", help="Demo and benchmark data.")
 
 
+# The demo centre's public identity, as the national open-data files publish it. Made up: the
+# SIRET only passes the checksum (SIREN 123 456 782 is the usual example), the links lead nowhere.
+DEMO_IDENTITY = {
+    "siret_or_rna": "12345678200010",
+    "postal_code": "26000",
+    "commune": "Valence",
+    "insee_code": "26362",
+    "latitude": 44.9263,
+    "longitude": 4.9121,
+    "typology": ["CS"],
+    "website": "https://mpt-petit-charran.example.org/",
+    "acceslibre_url": "https://acceslibre.beta.gouv.fr/app/26-valence/a/centre-social/erp/"
+                      "maison-pour-tous-du-petit-charran-demo/",
+    "national_programmes": ["Conseillers numériques", "Aidants Connect"],
+    "fees": ["Gratuit"],
+    "publics": ["Familles et/ou enfants", "Seniors", "Jeunes"],
+    "specific_support": ["Langues étrangères (autres)", "Langues étrangères (anglais)", "Illettrisme"],
+    "access_modes": ["Se présenter", "Téléphoner", "Contacter par mail"],
+    "support_modes": ["Accompagnement individuel", "Dans un atelier collectif"],
+    "summary": "Espace numérique du centre social : aide gratuite aux démarches en ligne, au suivi "
+               "scolaire et à l'usage du smartphone, sur rendez-vous ou en atelier.",
+    "presentation": "La Maison Pour Tous du Petit Charran accueille les habitants de Valence et des "
+                    "communes voisines pour les accompagner dans leurs usages du numérique.\n\n"
+                    "Un conseiller numérique et des bénévoles aident, sur rendez-vous, à faire ses "
+                    "démarches administratives en ligne (CAF, impôts, Ameli, France Travail, ANTS), à "
+                    "suivre la scolarité de ses enfants (Pronote, EduConnect), à acheter en sécurité et "
+                    "à prendre en main son smartphone. Des ateliers collectifs ont lieu chaque semaine.\n\n"
+                    "L'accueil est gratuit et ouvert à tous. Nous pouvons accompagner les personnes qui "
+                    "parlent peu le français ou qui ont des difficultés à lire et à écrire.",
+}
+
+
 def demo_centre():
-    if db.session.execute(db.select(Centre)).first() is None:
+    # Fresh lists for the row: the session sees a list change only when it is a new list.
+    identity = {name: list(value) if isinstance(value, list) else value for name, value in DEMO_IDENTITY.items()}
+    centre = db.session.execute(db.select(Centre)).scalars().first()
+    if centre is None:
         db.session.add(Centre(
             name="Maison Pour Tous — Petit Charran",
-            address="Place du Petit Charran, 26000 Valence",
+            address="Place du Petit Charran",
             phone="04 75 00 00 00",
             email="accueil@example.org",
+            **identity,
         ))
+        db.session.commit()
+    elif not centre.siret_or_rna and centre.address == "Place du Petit Charran, 26000 Valence":
+        # A demo database from before the public identity: give it one.
+        centre.address = "Place du Petit Charran"
+        for name, value in identity.items():
+            setattr(centre, name, value)
         db.session.commit()
 
 
@@ -45,6 +87,7 @@ def demo_staff():
 
 def demo_lists():
     ensure_default_lists(db.session)
+    ensure_demo_communes(db.session)
 
 
 def demo_activity():

@@ -28,6 +28,7 @@ BLUEPRINTS = {
     "booking": PUBLIC,  # residents' pages: a booking opens only with its secret link or code + contact
     "api": PUBLIC,  # the public booking API, same rules as the residents' pages
     "lobby": PUBLIC,  # the kiosk and the waiting-room display: ticket numbers and topics, no names
+    "opendata": PUBLIC,  # the national open-data files: the centre's public identity and topics, no person
     "accounts": Role.FACILITATOR,
     "desk": Role.FACILITATOR,
     "stats": Role.FACILITATOR,

@@ -5,7 +5,8 @@
 - `hours`: everyone's opening hours and absences;
 - `audit_log`: who changed what;
 - `messages`: every message to residents and staff, and what became of it;
-- `privacy`, `processing`: the retention of personal data, and the record of processing.
+- `privacy`, `processing`: the retention of personal data, and the record of processing;
+- `open_data`: what the national open-data files publish, and what they leave out.
 """
-from . import audit_log, hours, messages, privacy, processing, setup, views  # noqa: F401  (each module adds its routes to the blueprint)
+from . import audit_log, hours, messages, open_data, privacy, processing, setup, views  # noqa: F401  (each module adds its routes to the blueprint)
 from .blueprint import bp  # noqa: F401  (what the factory registers)

@@ -12,10 +12,12 @@ from .. import audit
 from ..booking.contact import display_phone, normalise_phone
 from ..booking.models import Location, Procedure, Topic
 from ..core.centre import Centre
-from ..desk.models import Need, ReferralKind, ReferralTarget
+from ..core.identity import SUMMARY_MAX, in_france, openstreetmap_url
+from ..desk.models import Commune, Need, ReferralKind, ReferralTarget
 from ..extensions import db
 from .blueprint import bp
-from .forms import CentreForm, LocationForm, NeedForm, ProcedureForm, ReferralTargetForm, TopicForm
+from .forms import CentreForm, CommuneForm, LocationForm, NeedForm, ProcedureForm, ReferralTargetForm, TopicForm
+from .locator import locator
 
 
 def get_or_404(model, row_id):
@@ -58,7 +60,8 @@ def direction_or_400():
 # --- topics and procedures --------------------------------------------------------------------
 
 TOPIC_FIELDS = ("slug", "name_fr", "name_en", "description_fr", "description_en", "pictogram", "colour",
-                "default_duration", "what_to_bring_fr", "what_to_bring_en", "position", "active")
+                "default_duration", "what_to_bring_fr", "what_to_bring_en", "position", "active",
+                "mednum_services", "di_thematiques", "national_themes")
 
 
 def ordered_topics():
@@ -183,6 +186,8 @@ LISTS = {
     "needs": SimpleList("needs", Need, NeedForm, ("label_fr", "label_en", "active"), "need"),
     "referrals": SimpleList("referrals", ReferralTarget, ReferralTargetForm,
                             ("kind", "label_fr", "label_en", "active"), "referral_target"),
+    "communes": SimpleList("communes", Commune, CommuneForm, ("name", "postal_code", "insee_code", "active"),
+                           "commune"),
 }
 
 
@@ -240,6 +245,13 @@ def simple_list_move(name, row_id):
 
 # --- the centre ------------------------------------------------------------------------------
 
+# Every field of the centre's form, in the order the audit lists them.
+CENTRE_FIELDS = ("name", "siret_or_rna", "typology", "address", "postal_code", "commune", "insee_code",
+                 "latitude", "longitude", "phone", "email", "website", "acceslibre_url", "national_programmes",
+                 "fees", "publics", "specific_support", "access_modes", "support_modes", "summary",
+                 "presentation")
+
+
 @bp.route("/centre", methods=["GET", "POST"])
 def centre():
     row = db.session.execute(select(Centre).order_by(Centre.id).limit(1)).scalar()
@@ -250,7 +262,7 @@ def centre():
         # Kept the way people read it (04 75 12 34 56): the footer and messages print it as is.
         form.phone.data = display_phone(normalise_phone(form.phone.data))
         form.email.data = form.email.data.lower()
-        changed = apply_form(form, row, ("name", "address", "phone", "email"))
+        changed = apply_form(form, row, CENTRE_FIELDS)
         db.session.add(row)
         db.session.flush()
         if changed:
@@ -258,11 +270,17 @@ def centre():
         db.session.commit()
         flash(_("The centre's details are saved."), "success")
         return redirect(url_for("admin.centre"))
-    return render_template("admin/centre.html", form=form)
+    # The point drawn and linked is the saved one: what was typed may not be a number yet.
+    point = (row.latitude, row.longitude) if row is not None else (None, None)
+    return render_template("admin/centre.html", form=form, locator=locator(*point),
+                           map_url=openstreetmap_url(*point) if in_france(*point) else None,
+                           summary_max=SUMMARY_MAX)
 
 
 def current_details():
-    from ..core.centre import current_centre
+    """The form's starting values when the centre has no row yet: the configured defaults."""
+    from ..core.centre import LIST_FIELDS, current_centre
 
     details = current_centre()
-    return {"name": details.name, "address": details.address, "phone": details.phone, "email": details.email}
+    return {name: list(getattr(details, name)) if name in LIST_FIELDS else getattr(details, name)
+            for name in CENTRE_FIELDS}

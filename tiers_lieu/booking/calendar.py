@@ -20,7 +20,7 @@ def booking_ics(booking, centre, link, tz_name, summary, description):
     event.add("dtstart", booking.slot.starts_at.astimezone(tz))
     event.add("dtend", booking.slot.ends_at.astimezone(tz))
     event.add("summary", summary)
-    event.add("location", f"{booking.slot.location.name}, {centre.name}, {centre.address}")
+    event.add("location", f"{booking.slot.location.name}, {centre.name}, {centre.postal_address}")
     event.add("description", f"{description}\n{format_code(booking.code)}\n{link}")
     event.add("url", link)
     calendar.add_component(event)

@@ -18,6 +18,7 @@ from .topics import active_topics
 TOPICS = [
     {
         "slug": "demarches",
+        "national_themes": ["admin_procedures"],  # pre-ticked in the session log (issue 16)
         "name_fr": "Démarches administratives",
         "name_en": "Administrative procedures",
         "description_fr": "CAF, impôts, Ameli, France Travail, ANTS, retraite, logement : "
@@ -27,6 +28,9 @@ TOPICS = [
         "pictogram": "demarches.svg",
         "colour": "#1d4e89",
         "default_duration": 45,
+        "mednum_services": ["Aide aux démarches administratives"],
+        "di_thematiques": ["difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives",
+                           "numerique--acceder-a-des-services-en-ligne"],
         "what_to_bring_fr": "Une pièce d'identité (carte d'identité, passeport ou titre de séjour)\n"
                             "Votre carte Vitale\n"
                             "Vos identifiants : FranceConnect, numéro allocataire CAF, "
@@ -43,6 +47,7 @@ TOPICS = [
     },
     {
         "slug": "achats",
+        "national_themes": ["banking_shopping", "digital_security"],  # pre-ticked in the session log (issue 16)
         "name_fr": "Achats en ligne",
         "name_en": "Online shopping",
         "description_fr": "Acheter en sécurité, réserver un billet de train ou de bus, "
@@ -52,6 +57,9 @@ TOPICS = [
         "pictogram": "achats.svg",
         "colour": "#0f766e",
         "default_duration": 30,
+        "mednum_services": ["Utilisation sécurisée du numérique", "Maîtrise des outils numériques du quotidien"],
+        "di_thematiques": ["numerique--acceder-a-des-services-en-ligne",
+                           "numerique--maitriser-les-fondamentaux-du-numerique"],
         "what_to_bring_fr": "Votre téléphone portable chargé\n"
                             "Votre adresse e-mail et son mot de passe (gardé pour vous)\n"
                             "Votre carte bancaire, si vous voulez payer pendant le rendez-vous\n"
@@ -65,6 +73,7 @@ TOPICS = [
     },
     {
         "slug": "scolarite",
+        "national_themes": ["parenting"],  # pre-ticked in the session log (issue 16)
         "name_fr": "Suivi scolaire",
         "name_en": "School follow-up",
         "description_fr": "Pronote, ENT, EduConnect, cantine et périscolaire, Parcoursup, bourses : "
@@ -74,6 +83,9 @@ TOPICS = [
         "pictogram": "scolarite.svg",
         "colour": "#b45309",
         "default_duration": 30,
+        "mednum_services": ["Parentalité et éducation avec le numérique"],
+        "di_thematiques": ["famille--soutien-a-la-parentalite-et-a-leducation",
+                           "numerique--acceder-a-des-services-en-ligne"],
         "what_to_bring_fr": "Vos identifiants EduConnect (ou FranceConnect)\n"
                             "Le numéro INE de votre enfant (sur son bulletin ou son certificat "
                             "de scolarité)\n"
@@ -93,6 +105,7 @@ TOPICS = [
     },
     {
         "slug": "smartphone",
+        "national_themes": ["device_handling"],  # pre-ticked in the session log (issue 16)
         "name_fr": "Prise en main du smartphone",
         "name_en": "Getting started with a smartphone",
         "description_fr": "Appeler, envoyer des messages et des photos, installer une application, "
@@ -102,6 +115,8 @@ TOPICS = [
         "pictogram": "smartphone.svg",
         "colour": "#6d28d9",
         "default_duration": 30,
+        "mednum_services": ["Maîtrise des outils numériques du quotidien"],
+        "di_thematiques": ["numerique--maitriser-les-fondamentaux-du-numerique"],
         "what_to_bring_fr": "Votre smartphone chargé et son chargeur\n"
                             "Le code de déverrouillage du téléphone\n"
                             "L'adresse e-mail et le mot de passe de votre compte Google ou Apple, "
@@ -147,8 +162,14 @@ def first_or_add(model, lookup, **fields):
 def demo_topics():
     topics = {}
     for position, data in enumerate(TOPICS, start=1):
-        fields = {key: value for key, value in data.items() if key not in ("slug", "procedures")}
+        # Lists copied: a row must not share its JSON lists with this module's constants.
+        fields = {key: list(value) if isinstance(value, list) else value
+                  for key, value in data.items() if key not in ("slug", "procedures")}
         topic = first_or_add(Topic, {"slug": data["slug"]}, position=position, **fields)
+        if not topic.mednum_services and not topic.di_thematiques:
+            # A demo database from before the national lists (issue 16): give its topics theirs.
+            topic.mednum_services = list(data["mednum_services"])
+            topic.di_thematiques = list(data["di_thematiques"])
         for rank, name in enumerate(data["procedures"], start=1):
             first_or_add(Procedure, {"topic_id": topic.id, "name": name}, position=rank)
         topics[topic.slug] = topic

@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import text as sa_text
 from sqlalchemy import true as sa_true
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
@@ -90,6 +90,14 @@ class Topic(TopicText, db.Model):
     what_to_bring_en: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
+    # What the topic is in the national open-data lists (issue 16, opendata/vocabulary.py): the
+    # MedNum "services" and the data·inclusion "thematiques". Always assign a new list.
+    mednum_services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    di_thematiques: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The national report's themes (desk.models.NationalTheme codes) pre-ticked in the session
+    # form when the topic is ticked. Always assign a new list.
+    national_themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     procedures: Mapped[list["Procedure"]] = relationship(
         back_populates="topic", order_by="Procedure.position"

@@ -4,7 +4,7 @@ The coordinator extends them on the set-up pages; these are the national report'
 """
 from sqlalchemy import func, select
 
-from .models import Need, ReferralKind, ReferralTarget
+from .models import Commune, Need, ReferralKind, ReferralTarget
 
 DEFAULT_NEEDS = [
     ("Pas d'adresse e-mail", "No e-mail address"),
@@ -42,4 +42,29 @@ def ensure_default_lists(session):
     if session.execute(select(func.count(ReferralTarget.id))).scalar_one() == 0:
         session.add_all(ReferralTarget(kind=kind.value, label_fr=fr, label_en=en, position=n)
                         for n, (kind, fr, en) in enumerate(DEFAULT_REFERRALS))
+    session.commit()
+
+
+# The demo centre's communes, Valence and its neighbours: (name, postal code, INSEE code), as the
+# official list has them (tests/test_desk_sessions_national.py checks them with core/communes.py).
+DEMO_COMMUNES = [
+    ("Valence", "26000", "26362"),
+    ("Bourg-lès-Valence", "26500", "26058"),
+    ("Portes-lès-Valence", "26800", "26252"),
+    ("Guilherand-Granges", "07500", "07102"),
+    ("Saint-Marcel-lès-Valence", "26320", "26313"),
+    ("Chabeuil", "26120", "26064"),
+    ("Beaumont-lès-Valence", "26760", "26037"),
+    ("Étoile-sur-Rhône", "26800", "26124"),
+    ("Montélier", "26120", "26197"),
+    ("Alixan", "26300", "26004"),
+]
+
+
+def ensure_demo_communes(session):
+    """Fill an empty communes list with the demo's; commit. Not in `ensure_default_lists`: a real
+    centre's communes are its own, entered on the set-up page."""
+    if session.execute(select(func.count(Commune.id))).scalar_one() == 0:
+        session.add_all(Commune(name=name, postal_code=postal_code, insee_code=insee_code, position=n)
+                        for n, (name, postal_code, insee_code) in enumerate(DEMO_COMMUNES))
     session.commit()

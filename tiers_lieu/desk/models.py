@@ -92,6 +92,7 @@ class AdminDomain(Choice):
     JUSTICE = "justice"
     FOREIGNERS = "foreigners"
     LEISURE = "leisure"
+    ASSOCIATIONS = "associations"
 
     @classmethod
     def labels(cls):
@@ -106,7 +107,78 @@ class AdminDomain(Choice):
             cls.JUSTICE: _l("Justice"),
             cls.FOREIGNERS: _l("Foreign nationals – Europe"),
             cls.LEISURE: _l("Leisure – Sports – Culture"),
+            cls.ASSOCIATIONS: _l("Associations"),
         }
+
+
+class NationalTheme(Choice):
+    """The 19 themes of the national activity report, in its order. A session has one or more; a
+    topic pre-ticks its own (Topic.national_themes). The last one opens the administrative domains."""
+
+    DIAGNOSIS = "digital_diagnosis"
+    DEVICE_HANDLING = "device_handling"
+    DEVICE_MAINTENANCE = "device_maintenance"
+    DIGITAL_CONTENT = "digital_content"
+    BROWSING = "web_browsing"
+    EMAIL = "email"
+    OFFICE = "office_software"
+    SOCIAL_MEDIA = "social_media"
+    HEALTH = "health"
+    BANKING_SHOPPING = "banking_shopping"
+    ENTREPRENEURSHIP = "entrepreneurship"
+    JOB_SEEKING = "job_seeking"
+    SECURITY = "digital_security"
+    PARENTING = "parenting"
+    SCHOOLING = "schooling"
+    CREATION = "digital_creation"
+    CULTURE = "digital_culture"
+    AI = "artificial_intelligence"
+    ADMIN_PROCEDURES = "admin_procedures"
+
+    @classmethod
+    def labels(cls):
+        return {
+            cls.DIAGNOSIS: _l("Digital skills assessment"),
+            cls.DEVICE_HANDLING: _l("Getting started with a device"),
+            cls.DEVICE_MAINTENANCE: _l("Device maintenance"),
+            cls.DIGITAL_CONTENT: _l("Managing one's digital content"),
+            cls.BROWSING: _l("Browsing the internet"),
+            cls.EMAIL: _l("E-mail"),
+            cls.OFFICE: _l("Office software"),
+            cls.SOCIAL_MEDIA: _l("Social media and communication"),
+            cls.HEALTH: _l("Health"),
+            cls.BANKING_SHOPPING: _l("Online banking and shopping"),
+            cls.ENTREPRENEURSHIP: _l("Supporting a professional"),
+            cls.JOB_SEEKING: _l("Finding work"),
+            cls.SECURITY: _l("Digital safety"),
+            cls.PARENTING: _l("Parenting"),
+            cls.SCHOOLING: _l("School and digital tools"),
+            cls.CREATION: _l("Creating with digital tools"),
+            cls.CULTURE: _l("Digital culture"),
+            cls.AI: _l("Artificial intelligence (AI)"),
+            cls.ADMIN_PROCEDURES: _l("Help with administrative procedures"),
+        }
+
+
+class WorkshopLevel(Choice):
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+    @classmethod
+    def labels(cls):
+        return {cls.BEGINNER: _l("Beginner"), cls.INTERMEDIATE: _l("Intermediate"),
+                cls.ADVANCED: _l("Advanced")}
+
+
+class Gender(Choice):
+    MALE = "male"
+    FEMALE = "female"
+    NOT_GIVEN = "not_given"
+
+    @classmethod
+    def labels(cls):
+        return {cls.MALE: _l("Male"), cls.FEMALE: _l("Female"), cls.NOT_GIVEN: _l("Not given")}
 
 
 class Assistance(Choice):
@@ -171,7 +243,9 @@ class ReferralKind(Choice):
 
 
 class AgeBracket(Choice):
-    UNDER_18 = "under_18"
+    # "under_18" was split in two by migration 0015 (the national report's bands).
+    UNDER_12 = "under_12"
+    FROM_12 = "12_17"
     FROM_18 = "18_24"
     FROM_25 = "25_39"
     FROM_40 = "40_59"
@@ -181,7 +255,7 @@ class AgeBracket(Choice):
 
     @classmethod
     def labels(cls):
-        return {cls.UNDER_18: _l("Under 18"), cls.FROM_18: _l("18–24"), cls.FROM_25: _l("25–39"),
+        return {cls.UNDER_12: _l("Under 12"), cls.FROM_12: _l("12–17"), cls.FROM_18: _l("18–24"), cls.FROM_25: _l("25–39"),
                 cls.FROM_40: _l("40–59"), cls.FROM_60: _l("60–69"), cls.FROM_70: _l("70 and over"),
                 cls.UNKNOWN: _l("Not given")}
 
@@ -191,7 +265,7 @@ class AgeBracket(Choice):
         if birth_year is None:
             return cls.UNKNOWN
         age = today.year - birth_year
-        for bracket, upper in ((cls.UNDER_18, 17), (cls.FROM_18, 24), (cls.FROM_25, 39), (cls.FROM_40, 59),
+        for bracket, upper in ((cls.UNDER_12, 11), (cls.FROM_12, 17), (cls.FROM_18, 24), (cls.FROM_25, 39), (cls.FROM_40, 59),
                                (cls.FROM_60, 69)):
             if age <= upper:
                 return bracket
@@ -275,6 +349,25 @@ class ReferralTarget(LabelledRow, db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
 
+class Commune(db.Model):
+    """A commune the centre serves, with its official codes (tiers_lieu/core/communes.py checks them):
+    the session form offers these, and "another commune" by its postal code for the rest."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    postal_code: Mapped[str] = mapped_column(String(5))
+    insee_code: Mapped[str] = mapped_column(String(5))
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def label(self):
+        return f"{self.name} ({self.postal_code})"
+
+    def __repr__(self):
+        return f"<Commune {self.insee_code} {self.name}>"
+
+
 class Resident(db.Model):
     """Someone helped at the centre, found again at the desk.
 
@@ -288,6 +381,10 @@ class Resident(db.Model):
     phone: Mapped[Optional[str]] = mapped_column(String(16), index=True)  # E.164
     email: Mapped[Optional[str]] = mapped_column(String(254), index=True)
     neighbourhood: Mapped[Optional[str]] = mapped_column(String(120))
+    # The commune remembered for the next session (only for someone who agreed to be remembered):
+    # one of the list, or only the postal code of another commune.
+    commune_id: Mapped[Optional[int]] = mapped_column(ForeignKey("commune.id"))
+    other_postal_code: Mapped[Optional[str]] = mapped_column(String(5))
     language: Mapped[str] = mapped_column(String(5), default=DEFAULT_LANGUAGE)
     birth_year: Mapped[Optional[int]]
     age_bracket: Mapped[Optional[str]] = mapped_column(String(16))
@@ -303,6 +400,7 @@ class Resident(db.Model):
     anonymised_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     remember_consent_by = relationship("User")
+    commune: Mapped[Optional[Commune]] = relationship()
 
     @property
     def remembered(self):
@@ -373,6 +471,15 @@ help_session_topic = db.Table(
     Column("topic_id", ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
+class SessionTheme(db.Model):
+    """One national theme of a help session (HelpSession.themes)."""
+
+    __tablename__ = "help_session_theme"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("help_session.id", ondelete="CASCADE"), primary_key=True)
+    theme: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+
 help_session_need = db.Table(
     "help_session_need",
     Column("session_id", ForeignKey("help_session.id", ondelete="CASCADE"), primary_key=True),
@@ -413,6 +520,12 @@ class HelpSession(db.Model):
     age_bracket: Mapped[Optional[str]] = mapped_column(String(16))
     situation: Mapped[Optional[str]] = mapped_column(String(12))
     neighbourhood: Mapped[Optional[str]] = mapped_column(String(120))
+    # Where the person lives: a commune of the list, or another one known by its postal code only.
+    commune_id: Mapped[Optional[int]] = mapped_column(ForeignKey("commune.id"))
+    other_postal_code: Mapped[Optional[str]] = mapped_column(String(5))
+    gender: Mapped[Optional[str]] = mapped_column(String(12))  # NULL: logged before it was asked
+    workshop_title: Mapped[Optional[str]] = mapped_column(String(120))  # workshops only
+    workshop_level: Mapped[Optional[str]] = mapped_column(String(16))  # workshops only
     first_visit: Mapped[Optional[bool]]
     note: Mapped[Optional[str]] = mapped_column(String(280))
     facilitator_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
@@ -424,6 +537,8 @@ class HelpSession(db.Model):
 
     topics: Mapped[list[Topic]] = relationship(secondary=help_session_topic, order_by=Topic.position)
     needs: Mapped[list[Need]] = relationship(secondary=help_session_need, order_by=Need.position)
+    theme_rows: Mapped[list[SessionTheme]] = relationship(cascade="all, delete-orphan")
+    commune: Mapped[Optional[Commune]] = relationship()
     attendees: Mapped[list["Attendee"]] = relationship(back_populates="session", cascade="all, delete-orphan")
     referral_target: Mapped[Optional[ReferralTarget]] = relationship()
     facilitator = relationship("User")
@@ -434,8 +549,27 @@ class HelpSession(db.Model):
     def kind_enum(self):
         return SessionKind(self.kind)
 
+    @property
+    def themes(self):
+        """The national theme codes, in the report's order."""
+        return sorted_themes(row.theme for row in self.theme_rows)
+
+    @themes.setter
+    def themes(self, codes):
+        """Keeps the rows of the themes still ticked, so that an unchanged list writes nothing."""
+        wanted = set(codes)
+        kept = [row for row in self.theme_rows if row.theme in wanted]
+        kept_codes = {row.theme for row in kept}
+        self.theme_rows = kept + [SessionTheme(theme=code) for code in sorted_themes(wanted - kept_codes)]
+
     def __repr__(self):
         return f"<HelpSession {self.id} {self.day} {self.kind} x{self.participant_count}>"
+
+
+def sorted_themes(codes):
+    """National theme codes in the report's order (unknown codes last, as a safety)."""
+    order = {theme.value: index for index, theme in enumerate(NationalTheme)}
+    return sorted(set(codes), key=lambda code: (order.get(code, len(order)), code))
 
 
 class Attendee(db.Model):

@@ -18,7 +18,7 @@ from ..audit import AuditEvent
 from ..booking import callbacks, reservations
 from ..booking.contact import normalise_email, normalise_phone
 from ..booking.models import Booking, CallbackRequest, Slot
-from ..desk.models import Attendee, HelpSession, QueueTicket, Resident
+from ..desk.models import Attendee, HelpSession, NationalTheme, QueueTicket, Resident
 from ..desk.reception import queue
 from ..desk.residents import directory
 from ..desk.sessions import log as session_log
@@ -127,7 +127,8 @@ def gather(session, person):
         select(HelpSession).where(HelpSession.id.in_(named))
         .options(joinedload(HelpSession.facilitator), joinedload(HelpSession.location),
                  joinedload(HelpSession.referral_target), selectinload(HelpSession.topics),
-                 selectinload(HelpSession.needs))
+                 selectinload(HelpSession.needs), selectinload(HelpSession.theme_rows),
+                 joinedload(HelpSession.commune))
         .order_by(HelpSession.day.desc(), HelpSession.id.desc())).unique().all()
     messages = session.scalars(
         select(OutboxMessage).where(OutboxMessage.anonymised_at.is_(None),
@@ -194,13 +195,25 @@ def _target(person):
     return person.residents[0] if len(person.residents) == 1 else Contact()
 
 
+def commune_of(row):
+    """A resident's or a session's commune as the person reads it: its name and codes, or the
+    postal code of a commune outside the centre's list."""
+    if row.commune is not None:
+        return {"name": row.commune.name, "postal_code": row.commune.postal_code,
+                "insee_code": row.commune.insee_code}
+    if row.other_postal_code:
+        return {"postal_code": row.other_postal_code}
+    return None
+
+
 def as_data(holdings):
     """What is held, as plain data for the JSON file given to the person: every stored field that is
     about them, with names instead of ids."""
     return {
         "residents": [{
             "first_name": r.first_name, "last_name": r.last_name, "phone": r.phone, "email": r.email,
-            "neighbourhood": r.neighbourhood, "language": r.language, "birth_year": r.birth_year,
+            "neighbourhood": r.neighbourhood, "commune": commune_of(r), "language": r.language,
+            "birth_year": r.birth_year,
             "age_bracket": r.age_bracket, "recorded_at": r.created_at, "updated_at": r.updated_at,
             "remembered_since": r.remember_consent_at,
         } for r in holdings.person.residents],
@@ -223,6 +236,8 @@ def as_data(holdings):
             "referred_to": s.referral_target.label if s.referral_target else None, "note": s.note,
             "facilitator": s.facilitator.display_name if s.facilitator else None,
             "place": s.location.name if s.location else None,
+            "national_themes": [NationalTheme.label_of(theme) for theme in s.themes],
+            "commune": commune_of(s), "gender": s.gender,
         } for s in holdings.sessions],
         "messages": [{
             "channel": m.channel, "kind": m.kind, "recipient": m.recipient, "subject": m.subject, "text": m.body,

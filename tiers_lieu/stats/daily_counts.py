@@ -26,8 +26,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..desk.models import (AdminDomain, AgeBracket, Assistance, Attendee, Autonomy, Channel, Equipment,
-                           HelpSession, Outcome, SessionKind, Situation, help_session_need, help_session_topic)
+from ..desk.models import (AdminDomain, AgeBracket, Assistance, Attendee, Autonomy, Channel, Equipment, Gender,
+                           HelpSession, Outcome, SessionKind, SessionTheme, Situation, WorkshopLevel,
+                           help_session_need, help_session_topic)
 from ..extensions import db
 from .sql import const, hour_of, month_of_day, weekday_of
 
@@ -37,8 +38,11 @@ NO_ANSWER = ""  # the key of "not recorded": a primary key cannot hold NULL
 # The closed lists of a session, each counted per answer (here and in queries.py): (column, choices).
 ENUM_DIMENSIONS = [("kind", SessionKind), ("channel", Channel), ("equipment", Equipment), ("admin_domain", AdminDomain),
                    ("assistance", Assistance), ("autonomy", Autonomy), ("outcome", Outcome),
-                   ("age_bracket", AgeBracket), ("situation", Situation)]
+                   ("age_bracket", AgeBracket), ("situation", Situation), ("gender", Gender),
+                   ("workshop_level", WorkshopLevel)]
 YES_NO_DIMENSIONS = ("equipment_own", "aidants_connect", "first_visit")
+# The dimensions counted as (sessions, participants) per key, as `queries.grouped_counts` does, besides "heat".
+GROUPED = ("topic", "need", "neighbourhood", "theme", "commune")
 # Duration buckets of the national report: (code, lower bound included, upper bound excluded).
 DURATION_BOUNDS = (("under_30", 0, 30), ("30_60", 30, 60), ("60_120", 60, 120), ("over_120", 120, None))
 ADVISORY_LOCK = 0x73746174  # "stat": on PostgreSQL, counts from scratch take it alone, saves shared
@@ -60,6 +64,17 @@ class SessionDayCount(db.Model):
 DAY = SessionDayCount.__table__
 HS = HelpSession.__table__
 ATT = Attendee.__table__
+THEME = SessionTheme.__table__
+POSTAL = "postal:"  # the key of "another commune": "postal:26500"
+
+
+def commune_key(none=None):
+    """The key of a session's commune: the id of one of the centre's list, "postal:<code>" for
+    another commune, `none` (an SQL expression; NULL by default) when neither was recorded: the
+    same expression here and in queries.py."""
+    other = func.coalesce(HS.c.other_postal_code, const(""))
+    return case((HS.c.commune_id.isnot(None), cast(HS.c.commune_id, String)),
+                (other != const(""), const(POSTAL) + other), else_=none)
 
 
 def booked_condition():
@@ -100,7 +115,10 @@ def day_counts(dialect, where):
              _counts("topic", help_session_topic.c.topic_id, where,
                      source=help_session_topic.join(HS, HS.c.id == help_session_topic.c.session_id)),
              _counts("need", help_session_need.c.need_id, where,
-                     source=help_session_need.join(HS, HS.c.id == help_session_need.c.session_id))]
+                     source=help_session_need.join(HS, HS.c.id == help_session_need.c.session_id)),
+             # A session counts once under each of its national themes, as under each of its topics.
+             _counts("theme", THEME.c.theme, where, source=THEME.join(HS, HS.c.id == THEME.c.session_id)),
+             _counts("commune", commune_key(const(NO_ANSWER)), where)]
     parts += [_counts(name, func.coalesce(HS.c[name], const(NO_ANSWER)), where) for name, _ in ENUM_DIMENSIONS]
     parts += [_counts(name, _yes_no(HS.c[name]), where) for name in YES_NO_DIMENSIONS]
     return union_all(*parts)
@@ -137,7 +155,7 @@ TOUCHED = "stats_days_touched"
 
 
 def _sessions_of(row):
-    """The ids of the help sessions whose counts a changed session or attendee may change."""
+    """The ids of the help sessions whose counts a changed session, attendee or theme may change."""
     state = inspect(row)
     if isinstance(row, HelpSession):
         return {state.identity[0]} if state.identity else set()
@@ -190,7 +208,7 @@ def _take_out_what_changes(session, flush_context, instances):
     taken_out = session.info.setdefault(TAKEN_OUT, set())
     changing = set()
     for row in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(row, (HelpSession, Attendee)):
+        if isinstance(row, (HelpSession, Attendee, SessionTheme)):
             changing |= _sessions_of(row)
     changing -= taken_out
     if changing:
@@ -283,7 +301,7 @@ def read(session, filters, dialect, measures, trend_span):
         .group_by(month)))
 
     values = dict.fromkeys(measures, 0)
-    groups = {"topic": {}, "need": {}, "neighbourhood": {}, "heat": {}}
+    groups = {dimension: {} for dimension in (*GROUPED, "heat")}
     months = {}
     for dimension, key, sessions, people, minutes in rows:
         sessions, people, minutes = int(sessions), int(people), int(minutes)
@@ -294,7 +312,7 @@ def read(session, filters, dialect, measures, trend_span):
         elif dimension == "heat":
             code = int(float(key))
             groups["heat"][(code // 100, code % 100)] = people
-        elif dimension in ("topic", "need", "neighbourhood"):
+        elif dimension in GROUPED:
             groups[dimension][key or None] = (sessions, people)
         elif dimension == "first_visit":
             if key in ("yes", "no"):

@@ -6,7 +6,8 @@ same call the dashboard makes. Raw sessions are pseudonymous: a resident appears
 pseudonym (an HMAC of their id with the app's secret key), never with a name, phone, e-mail or
 note. Both raw exports stream: sessions are read 1,000 at a time by id, so memory stays flat
 whatever the number of rows; the XLSX is written by openpyxl in write-only mode to a temporary
-file that is then sent in chunks and deleted.
+file that is then sent in chunks and deleted. The raw sessions also come in La Coop de la médiation
+numérique's columns and codes (`coop.session_rows`), through the same writers.
 
 Every cell of every export goes through `spreadsheet_cell`, called by the one CSV writer
 (`csv_lines`) and the one XLSX writer (`xlsx_append`): text typed by staff (a name, a place, a
@@ -21,6 +22,7 @@ import os
 import tempfile
 from datetime import date, time
 from decimal import Decimal
+from functools import partial
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -32,8 +34,10 @@ from sqlalchemy import select
 
 from ..accounts.models import User
 from ..booking.models import Location
-from ..desk.models import (AdminDomain, AgeBracket, Assistance, Autonomy, Channel, Equipment, Outcome,
-                           SessionKind, Situation, help_session_need, help_session_topic)
+from ..desk.models import (AdminDomain, AgeBracket, Assistance, Autonomy, Channel, Equipment, Gender, NationalTheme,
+                           Outcome, SessionKind, SessionTheme, Situation, WorkshopLevel, help_session_need,
+                           help_session_topic)
+from . import coop
 from .queries import ATT, HS, list_labels, session_conditions
 
 CHUNK = 1_000
@@ -196,11 +200,12 @@ def _sheet_name(title, used):
 
 SESSION_COLUMNS = [
     _l("Session"), _l("Participant"), _l("Resident pseudonym"), _l("Date"), _l("Start"), _l("Kind"),
-    _l("Duration (min)"), _l("Participants in the session"), _l("Booked or walk-in"), _l("Channel"),
-    _l("Equipment"), _l("Own equipment"), _l("Topics"), _l("Administrative domain"), _l("Procedure"),
-    _l("Done with or for"), _l("Aidants Connect"), _l("Autonomy"), _l("Outcome"), _l("Referred to"),
-    _l("Needs noticed"), _l("Age bracket"), _l("Situation"), _l("Neighbourhood"), _l("First visit"),
-    _l("Facilitator"), _l("Place"),
+    _l("Duration (min)"), _l("Participants in the session"), _l("Workshop title"), _l("Workshop level"),
+    _l("Booked or walk-in"), _l("Channel"), _l("Equipment"), _l("Own equipment"), _l("Topics"),
+    _l("National themes"), _l("Administrative domain"), _l("Procedure"), _l("Done with or for"),
+    _l("Aidants Connect"), _l("Autonomy"), _l("Outcome"), _l("Referred to"), _l("Needs noticed"),
+    _l("Age bracket"), _l("Gender"), _l("Situation"), _l("Commune"), _l("Commune INSEE code"),
+    _l("Postal code"), _l("Neighbourhood"), _l("First visit"), _l("Facilitator"), _l("Place"),
 ]
 
 
@@ -232,7 +237,7 @@ def session_rows(session, filters, secret_key):
             return
         ids = [row.id for row in sessions]
         last_id = ids[-1]
-        topics, needs, attendees = {}, {}, {}
+        topics, needs, attendees, themes = {}, {}, {}, {}
         for session_id, topic_id in session.execute(
                 select(help_session_topic.c.session_id, help_session_topic.c.topic_id)
                 .where(help_session_topic.c.session_id.in_(ids))):
@@ -241,6 +246,9 @@ def session_rows(session, filters, secret_key):
                 select(help_session_need.c.session_id, help_session_need.c.need_id)
                 .where(help_session_need.c.session_id.in_(ids))):
             needs.setdefault(session_id, []).append(labels.needs.get(str(need_id), ""))
+        for session_id, theme in session.execute(
+                select(SessionTheme.session_id, SessionTheme.theme).where(SessionTheme.session_id.in_(ids))):
+            themes.setdefault(session_id, set()).add(theme)
         for session_id, resident_id, booking_id in session.execute(
                 select(ATT.c.session_id, ATT.c.resident_id, ATT.c.booking_id)
                 .where(ATT.c.session_id.in_(ids)).order_by(ATT.c.id)):
@@ -249,11 +257,14 @@ def session_rows(session, filters, secret_key):
         for row in sessions:
             named = attendees.get(row.id, [])[:row.participant_count]
             access = booked if row.slot_id is not None or any(b for _, b in named) else walk_in
+            commune = labels.communes.get(str(row.commune_id)) if row.commune_id else None
             common = [
                 row.day, row.start_time.replace(second=0, microsecond=0) if row.start_time else None,
-                SessionKind.label_of(row.kind), row.duration_minutes, row.participant_count, access,
-                Channel.label_of(row.channel), Equipment.label_of(row.equipment) if row.equipment else "",
+                SessionKind.label_of(row.kind), row.duration_minutes, row.participant_count,
+                row.workshop_title or "", WorkshopLevel.label_of(row.workshop_level) if row.workshop_level else "",
+                access, Channel.label_of(row.channel), Equipment.label_of(row.equipment) if row.equipment else "",
                 _yes_no(row.equipment_own), " | ".join(topics.get(row.id, [])),
+                " | ".join(str(member.label) for member in NationalTheme if member.value in themes.get(row.id, ())),
                 AdminDomain.label_of(row.admin_domain) if row.admin_domain else "", row.procedure_name or "",
                 Assistance.label_of(row.assistance) if row.assistance else "", _yes_no(row.aidants_connect),
                 Autonomy.label_of(row.autonomy) if row.autonomy else "",
@@ -261,7 +272,10 @@ def session_rows(session, filters, secret_key):
                 labels.referrals.get(str(row.referral_target_id), "") if row.referral_target_id else "",
                 " | ".join(needs.get(row.id, [])),
                 AgeBracket.label_of(row.age_bracket) if row.age_bracket else "",
-                Situation.label_of(row.situation) if row.situation else "", row.neighbourhood or "",
+                Gender.label_of(row.gender) if row.gender else "",
+                Situation.label_of(row.situation) if row.situation else "",
+                commune.name if commune else "", commune.insee_code if commune else "",
+                commune.postal_code if commune else (row.other_postal_code or ""), row.neighbourhood or "",
                 _yes_no(row.first_visit), staff.get(row.facilitator_id, ""), places.get(row.location_id, ""),
             ]
             for n in range(row.participant_count):
@@ -274,11 +288,25 @@ def sessions_csv(session, filters, secret_key):
     return csv_lines(session_rows(session, filters, secret_key))
 
 
-def sessions_xlsx(session, filters, secret_key, chunk_size=64 * 1024):
-    """Write the raw sessions with openpyxl's write-only mode to a temporary file, then yield its bytes."""
+def sessions_xlsx(session, filters, secret_key):
+    return rows_xlsx(session_rows(session, filters, secret_key), str(_l("Help sessions")))
+
+
+def coop_sessions_csv(session, filters, secret_key, own_sessions):
+    """The sessions in La Coop's columns and codes (coop.py)."""
+    return csv_lines(coop.session_rows(session, filters, partial(pseudonym, secret_key), own_sessions))
+
+
+def coop_sessions_xlsx(session, filters, secret_key, own_sessions):
+    # "Activités": the name of the Coop's own sheet.
+    return rows_xlsx(coop.session_rows(session, filters, partial(pseudonym, secret_key), own_sessions), "Activités")
+
+
+def rows_xlsx(rows, title, chunk_size=64 * 1024):
+    """Write rows with openpyxl's write-only mode to a temporary file, then yield its bytes."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_sheet_name(str(_l("Help sessions")), set()))
-    for row in session_rows(session, filters, secret_key):
+    sheet = workbook.create_sheet(_sheet_name(title, set()))
+    for row in rows:
         xlsx_append(sheet, row)
     handle, path = tempfile.mkstemp(prefix="tiers-lieu-sessions-", suffix=".xlsx")
     os.close(handle)

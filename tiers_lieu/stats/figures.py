@@ -31,8 +31,8 @@ from sqlalchemy import text
 
 from ..booking.models import CANCELLED, BookingStatus
 from ..database import utcnow
-from ..desk.models import (AdminDomain, AgeBracket, Assistance, Autonomy, Channel, Equipment, Outcome, SessionKind,
-                           Situation, TicketStatus)
+from ..desk.models import (AdminDomain, AgeBracket, Assistance, Autonomy, Channel, Equipment, Gender, NationalTheme,
+                           Outcome, SessionKind, Situation, TicketStatus, WorkshopLevel)
 from . import daily_counts, queries
 from .daily_counts import DURATION_BOUNDS
 from .sql import dialect_of
@@ -122,6 +122,8 @@ DEFINITIONS = [
     _l("Time spent: the length of each session, once per session, workshops included."),
     _l("Sessions with several topics count under each of them; sessions without an answer to a "
        "question count as “Not recorded”."),
+    _l("Sessions with several national themes count under each of them. The commune is the one recorded "
+       "for the session; a commune outside the centre's list is shown by its postal code."),
     _l("Autonomy evolution: residents with at least two sessions recording their autonomy in the "
        "period, their first level compared with their last."),
 ]
@@ -147,6 +149,28 @@ def _choice_rows(counts, choice):
     rows = [(member.label, counts.get(member.value, 0)) for member in choice]
     if counts.get(None):
         rows.append((NOT_RECORDED, counts[None]))
+    return rows
+
+
+def _level_rows(dims):
+    """Workshop participants by level, then those of workshops without one ("Not recorded")."""
+    counts = dims.get("workshop_level", {})
+    rows = [(member.label, counts.get(member.value, 0)) for member in WorkshopLevel]
+    unknown = dims["kind"].get(SessionKind.WORKSHOP.value, 0) - sum(row[1] for row in rows)
+    return rows + ([(NOT_RECORDED, unknown)] if unknown > 0 else [])
+
+
+def _commune_rows(counts, communes):
+    """Participants by commune: the centre's list in its order ("Valence (26000)"; a commune no
+    longer active only when it has participants), then the other communes by postal code, then
+    "Not recorded". `counts`: {key: (sessions, participants)} as daily_counts.commune_key keys them."""
+    rows = [(commune.label, counts.get(key, (0, 0))[1]) for key, commune in communes.items()
+            if commune.active or counts.get(key)]
+    for key in sorted(key for key in counts if key and key.startswith(daily_counts.POSTAL)):
+        code = key.removeprefix(daily_counts.POSTAL)
+        rows.append((_l("Another commune (%(postal_code)s)", postal_code=code), counts[key][1]))
+    if counts.get(None):
+        rows.append((NOT_RECORDED, counts[None][1]))
     return rows
 
 
@@ -226,7 +250,9 @@ def figures(session, filters, tz):
     kinds = Table("kinds", _l("Kind of session"), [_l("Kind"), sessions_col, count_col],
                   [(m.label, dims["kind_sessions"][m.value], dims["kind"][m.value]) for m in SessionKind],
                   chart="bar")
-    sections.append(Section("people", _l("Sessions and people"), [people_table, kinds]))
+    workshop_levels = Table("workshop_levels", _l("Workshop participants by level"), [_l("Level"), count_col],
+                            _level_rows(dims), chart="bar")
+    sections.append(Section("people", _l("Sessions and people"), [people_table, kinds, workshop_levels]))
 
     booking_rows = [(status.label, statuses.get(status.value, 0)) for status in BookingStatus]
     bookings_table = Table("bookings", _l("Bookings by status"), [_l("Status"), _l("Bookings"), share_col],
@@ -266,6 +292,10 @@ def figures(session, filters, tz):
     topics_table = Table("topics", _l("By topic"), [_l("Topic"), sessions_col, count_col],
                          [(name, topic_counts.get(key, (0, 0))[0], topic_counts.get(key, (0, 0))[1])
                           for key, name in labels.topics.items()], chart="bar")
+    theme_counts = groups["theme"]
+    themes_table = Table("themes", _l("By national theme"), [_l("National theme"), sessions_col, count_col],
+                         [(member.label, *theme_counts.get(member.value, (0, 0))) for member in NationalTheme],
+                         chart="bar")
     domains = Table("domains", _l("By administrative domain"), [_l("Domain"), count_col],
                     _choice_rows(dims.get("admin_domain", {}), AdminDomain), chart="bar")
     channels = Table("channels", _l("By channel"), [_l("Channel"), count_col],
@@ -278,8 +308,8 @@ def figures(session, filters, tz):
         (_l("The centre's"), own["no"]),
         (NOT_RECORDED, own[None]),
     ])
-    sections.append(Section("what", _l("What people came for"), [topics_table, domains, channels, equipment,
-                                                                 own_table]))
+    sections.append(Section("what", _l("What people came for"), [topics_table, themes_table, domains, channels,
+                                                                 equipment, own_table]))
 
     outcomes = Table("outcomes", _l("Outcomes"), [_l("Outcome"), count_col],
                      _choice_rows(dims.get("outcome", {}), Outcome), chart="bar")
@@ -327,7 +357,11 @@ def figures(session, filters, tz):
                            sorted([(name, value[1]) for name, value in places.items() if name],
                                   key=lambda row: (-row[1], row[0]))
                            + ([(NOT_RECORDED, places[None][1])] if places.get(None) else []), chart="bar")
-    sections.append(Section("profiles", _l("Profiles"), [ages, situations, neighbourhoods]))
+    genders = Table("genders", _l("Gender"), [_l("Gender"), count_col],
+                    _choice_rows(dims.get("gender", {}), Gender), chart="bar")
+    communes = Table("communes", _l("Commune"), [_l("Commune"), count_col],
+                     _commune_rows(groups["commune"], labels.communes), chart="bar")
+    sections.append(Section("profiles", _l("Profiles"), [ages, genders, situations, communes, neighbourhoods]))
 
     hours = sorted({hour for _, hour in heat}) or list(range(9, 18))
     hours = list(range(min(hours), max(hours) + 1))

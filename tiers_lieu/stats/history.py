@@ -29,8 +29,9 @@ from ..booking.codes import ALPHABET, CODE_LENGTH
 from ..booking.callbacks import moment_mask
 from ..booking.models import Booking, CallbackRequest, Location, Slot, Topic, slot_topic
 from ..booking.slotgen import french_public_holidays
-from ..desk.models import (AgeBracket, Attendee, HelpSession, Need, QueueTicket, ReferralTarget, Resident,
-                           help_session_need, help_session_topic, search_key)
+from ..desk.models import (AgeBracket, Attendee, Commune, HelpSession, Need, NationalTheme, QueueTicket,
+                           ReferralTarget, Resident, SessionTheme, help_session_need, help_session_topic, search_key,
+                           sorted_themes)
 from . import daily_counts
 
 BATCH = 2_000
@@ -54,7 +55,7 @@ NEIGHBOURHOODS = [
 ]
 TOPIC_WEIGHTS = {"demarches": 55, "achats": 15, "scolarite": 15, "smartphone": 15}
 DOMAINS = [("money", 22), ("social_health", 18), ("family", 16), ("work", 14), ("papers", 10),
-           ("housing", 9), ("foreigners", 6), ("transport", 3), ("justice", 1), ("leisure", 1)]
+           ("housing", 9), ("foreigners", 6), ("transport", 3), ("justice", 1), ("leisure", 1), ("associations", 1)]
 PROCEDURES = {
     "money": ["Déclaration de revenus", "Prime d'activité", "Paiement en ligne"],
     "social_health": ["Compte Ameli", "Complémentaire santé solidaire", "Attestation de droits"],
@@ -66,13 +67,26 @@ PROCEDURES = {
     "transport": ["Abonnement bus", "Billet de train"],
     "justice": ["Casier judiciaire"],
     "leisure": ["Inscription médiathèque"],
+    "associations": ["Compte Asso", "Déclaration d'association"],
 }
-AGES = [("under_18", 3), ("18_24", 8), ("25_39", 22), ("40_59", 27), ("60_69", 18), ("70_plus", 16),
+AGES = [("under_12", 1), ("12_17", 2), ("18_24", 8), ("25_39", 22), ("40_59", 27), ("60_69", 18), ("70_plus", 16),
         ("unknown", 6)]
 SITUATIONS = [("student", 6), ("unemployed", 24), ("employed", 28), ("retired", 30), ("unknown", 12)]
 OUTCOMES = [("resolved", 60), ("follow_up", 19), ("referred", 13), ("unresolved", 8)]
 AUTONOMY = ["guided", "partly", "autonomous"]
 WORKSHOP_TOPIC = "smartphone"
+WORKSHOP_TITLE = "Atelier smartphone : premiers pas"
+# The national report's vocabulary (issue 16). Drawn from a second random stream (`Generator.more`),
+# so that everything else a seed gave before stays the same.
+GENDERS = [("female", 55), ("male", 37), ("not_given", 8)]
+# A theme now and then beside the topic's own: (theme, chance).
+EXTRA_THEMES = [(NationalTheme.EMAIL.value, 0.08), (NationalTheme.SECURITY.value, 0.05),
+                (NationalTheme.BROWSING.value, 0.05), (NationalTheme.HEALTH.value, 0.03)]
+# The commune of each neighbourhood, by name in the communes list; the rest live in Valence.
+NEIGHBOURHOOD_COMMUNES = {"Bourg-lès-Valence": "Bourg-lès-Valence", "Portes-lès-Valence": "Portes-lès-Valence",
+                          "Guilherand-Granges": "Guilherand-Granges",
+                          "Saint-Marcel-lès-Valence": "Saint-Marcel-lès-Valence"}
+OTHER_POSTAL_CODES = ["26400", "26100", "07300", "26200"]  # Crest, Romans, Tournon, Montélimar
 
 
 def closed_days(first, last):
@@ -121,9 +135,14 @@ class Writer:
 class Generator:
     """The state shared by every place of a run: residents, ticket numbers, unique booking codes."""
 
-    def __init__(self, connection, rng, tz, now, topics, needs, referrals, residents, existing_codes):
+    def __init__(self, connection, rng, tz, now, topics, needs, referrals, residents, existing_codes,
+                 topic_themes=None, communes=None, more=None):
         self.writer = Writer(connection)
         self.rng, self.tz, self.now = rng, tz, now
+        self.more = more or random.Random(0)  # the national vocabulary's draws
+        self.topic_themes = topic_themes or {}  # slug -> national theme codes
+        self.communes = communes or {}  # name -> id
+        self.genders = {}  # resident index -> gender, the same at every visit
         self.topics = topics  # slug -> id
         self.needs, self.referrals = needs, referrals  # [id]
         self.residents = residents  # [(id, first_name, phone, email, birth_year, neighbourhood)]
@@ -191,9 +210,34 @@ class Generator:
         need_count = rng.choices([0, 1, 2, 3], weights=[45, 35, 15, 5])[0]
         need_ids = sorted(set(rng.choices(self.needs, weights=[len(self.needs) - n for n in range(len(self.needs))],
                                           k=need_count))) if self.needs else []
+        self._national(row, slugs, who, resident)
         if who is not None:
             self.visits[who] += 1
         return row, [self.topics[slug] for slug in slugs if slug in self.topics], need_ids
+
+    def _national(self, row, slugs, who, resident):
+        """The session's national themes, gender, commune and workshop fields (issue 16)."""
+        more = self.more
+        themes = {theme for slug in slugs for theme in self.topic_themes.get(slug, ())}
+        if row["admin_domain"]:
+            themes.add(NationalTheme.ADMIN_PROCEDURES.value)
+        themes.update(theme for theme, chance in EXTRA_THEMES if more.random() < chance)
+        row["_themes"] = sorted_themes(themes or {NationalTheme.DEVICE_HANDLING.value})
+        if who is None:
+            row["gender"] = pick(more, GENDERS) if row["kind"] != "workshop" else None
+        else:
+            row["gender"] = self.genders.setdefault(who, pick(more, GENDERS))
+        neighbourhood = resident[5] if resident else row["neighbourhood"]
+        row["commune_id"], row["other_postal_code"] = None, None
+        if not self.communes:
+            pass  # a centre without its communes list records none (the tests' generated history)
+        elif more.random() < 0.04:
+            row["other_postal_code"] = more.choice(OTHER_POSTAL_CODES)
+        elif neighbourhood or more.random() < 0.7:
+            row["commune_id"] = self.communes.get(NEIGHBOURHOOD_COMMUNES.get(neighbourhood, "Valence"))
+        workshop = row["kind"] == "workshop"
+        row["workshop_title"] = WORKSHOP_TITLE if workshop else None
+        row["workshop_level"] = "beginner" if workshop else None
 
     # -- one place over a range of days ---------------------------------------------------------
     def place(self, location_id, facilitators, first_day, last_day, closed, walk_ins=1.0, desks=1):
@@ -371,7 +415,10 @@ class Generator:
         self._write_sessions(sessions)
 
     def _write_sessions(self, sessions):
+        themes = [row.pop("_themes") for row, _, _, _ in sessions]
         ids = self.writer.add(HelpSession.__table__, [row for row, _, _, _ in sessions], returning=True)
+        self.writer.add(SessionTheme.__table__, [{"session_id": session_id, "theme": theme}
+                                                 for session_id, codes in zip(ids, themes) for theme in codes])
         self.counts["sessions"] += len(ids)
         self.counts["participants"] += sum(row["participant_count"] for row, _, _, _ in sessions)
         self.writer.add(help_session_topic, [{"session_id": session_id, "topic_id": topic_id}
@@ -409,7 +456,7 @@ class Generator:
         self.counts["callbacks"] += len(rows)
 
 
-def make_residents(connection, rng, count, now, recorded):
+def make_residents(connection, rng, count, now, recorded, communes=None):
     """Insert `count` residents, recorded at the instant `recorded` (before the history's first day, so that
     retention counts from their visits); return [(id, first name, phone, e-mail, birth year, neighbourhood)]."""
     rows, phones = [], set()
@@ -430,6 +477,10 @@ def make_residents(connection, rng, count, now, recorded):
             "remember_consent_at": now - timedelta(days=rng.randint(1, 900)) if rng.random() < 0.75 else None,
             "created_at": recorded, "updated_at": recorded,
         })
+        # The commune of a remembered resident's neighbourhood, kept for their next session (issue 16).
+        row = rows[-1]
+        row["commune_id"] = ((communes or {}).get(NEIGHBOURHOOD_COMMUNES.get(row["neighbourhood"], "Valence"))
+                             if row["remember_consent_at"] else None)
     ids = Writer(connection).add(Resident.__table__, rows, returning=True)
     return [(new_id, row["first_name"], row["phone"], row["email"], row["birth_year"], row["neighbourhood"])
             for new_id, row in zip(ids, rows)]
@@ -437,21 +488,26 @@ def make_residents(connection, rng, count, now, recorded):
 
 def lists(connection):
     topics = dict(connection.execute(select(Topic.slug, Topic.id)).all())
+    topic_themes = {slug: list(themes or ()) for slug, themes in connection.execute(
+        select(Topic.slug, Topic.national_themes)).all()}
+    communes = dict(connection.execute(select(Commune.name, Commune.id).where(Commune.active.is_(True))).all())
     needs = connection.execute(select(Need.id).order_by(Need.position, Need.id)).scalars().all()
     referrals = connection.execute(select(ReferralTarget.id).order_by(ReferralTarget.position)).scalars().all()
     codes = connection.execute(select(Booking.code)).scalars().all()
     numbers = dict(connection.execute(select(QueueTicket.day, func.max(QueueTicket.number))
                                       .group_by(QueueTicket.day)).all())
-    return topics, needs, referrals, codes, numbers
+    return topics, needs, referrals, codes, numbers, topic_themes, communes
 
 
 def generate(connection, *, places, first_day, last_day, tz, now, residents, seed=1, walk_ins=1.0):
     """Write a past for `places` ([(location id, [facilitator ids], desks)]); return what was written."""
     rng = random.Random(seed)
-    topics, needs, referrals, codes, numbers = lists(connection)
+    topics, needs, referrals, codes, numbers, topic_themes, communes = lists(connection)
     people = make_residents(connection, rng, residents, now,
-                            recorded=datetime.combine(first_day, time(), tzinfo=tz).astimezone(timezone.utc))
-    generator = Generator(connection, rng, tz, now, topics, needs, referrals, people, codes)
+                            recorded=datetime.combine(first_day, time(), tzinfo=tz).astimezone(timezone.utc),
+                            communes=communes)
+    generator = Generator(connection, rng, tz, now, topics, needs, referrals, people, codes,
+                          topic_themes=topic_themes, communes=communes, more=random.Random(seed + 1_000_003))
     generator.ticket_numbers.update(numbers)  # tickets already given on those days keep their numbers
     closed = closed_days(first_day, last_day)
     for location_id, facilitators, desks in places:

@@ -12,7 +12,8 @@ from sqlalchemy import (String, and_, case, cast, exists, func, literal, select,
 
 from ..accounts.models import User
 from ..booking.models import CANCELLED, Booking, CallbackRequest, Location, SeatOffer, Slot, Topic, slot_topic
-from ..desk.models import (Attendee, Autonomy, HelpSession, Need, QueueTicket, ReferralTarget, SessionKind, help_session_need, help_session_topic)
+from ..desk.models import (Attendee, Autonomy, Commune, HelpSession, Need, QueueTicket, ReferralTarget, SessionKind,
+                           help_session_need, help_session_topic)
 from . import daily_counts
 from .daily_counts import DURATION_BOUNDS, ENUM_DIMENSIONS
 from .sql import const, day_number, hour_of, instant_bounds, month_of_day, month_of_instant, percentiles, seconds_between, weekday_of
@@ -130,12 +131,14 @@ def session_aggregates(values, attendees):
 
 
 def grouped_counts(session, filters, dialect):
-    """Participants by topic, need, neighbourhood, and weekday × hour: one UNION ALL statement."""
+    """Sessions and participants by topic, need, national theme, neighbourhood and commune, and
+    participants by weekday × hour: one UNION ALL statement."""
     conditions = session_conditions(filters)
     people = HS.c.participant_count
     parts = []
     for name, link, link_column in (("topic", help_session_topic, help_session_topic.c.topic_id),
-                                    ("need", help_session_need, help_session_need.c.need_id)):
+                                    ("need", help_session_need, help_session_need.c.need_id),
+                                    ("theme", daily_counts.THEME, daily_counts.THEME.c.theme)):
         key = cast(link_column, String)
         parts.append(select(literal(name).label("dimension"), key.label("key"), func.count().label("sessions"),
                             func.sum(people).label("people"))
@@ -143,10 +146,13 @@ def grouped_counts(session, filters, dialect):
     key = func.nullif(HS.c.neighbourhood, const(""))  # a blank is "not recorded", as in the roll-up
     parts.append(select(literal("neighbourhood").label("dimension"), key.label("key"), func.count(),
                         func.sum(people)).where(*conditions).group_by(key))
+    key = daily_counts.commune_key()  # NULL when not recorded, as a blank neighbourhood
+    parts.append(select(literal("commune").label("dimension"), key.label("key"), func.count(),
+                        func.sum(people)).where(*conditions).group_by(key))
     key = cast(weekday_of(dialect, HS.c.day) * 100 + hour_of(dialect, HS.c.start_time), String)
     parts.append(select(literal("heat").label("dimension"), key.label("key"), func.count(), func.sum(people))
                  .where(HS.c.start_time.isnot(None), *conditions).group_by(key))
-    result = {"topic": {}, "need": {}, "neighbourhood": {}, "heat": {}}
+    result = {dimension: {} for dimension in (*daily_counts.GROUPED, "heat")}
     for dimension, key, sessions, total in session.execute(union_all(*parts)):
         if dimension == "heat":
             code = int(float(key))
@@ -385,20 +391,38 @@ def trends(session, filters, tz, dialect, session_months, bookings_by_month):
 
 # -- labels -----------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class CommuneLabel:
+    """A commune of the centre's list as the statistics show it: plain values, which the raw
+    exports keep while they end their read transaction between chunks."""
+
+    name: str
+    postal_code: str
+    insee_code: str
+    active: bool
+
+    @property
+    def label(self):
+        return f"{self.name} ({self.postal_code})"
+
+
 @dataclass
 class Labels:
     topics: dict
     needs: dict
     referrals: dict
+    communes: dict  # {str(id): CommuneLabel}, in the list's order
 
 
 def list_labels(session):
-    """Names of topics, needs and referral targets, in the current language (3 statements)."""
+    """Names of topics, needs, referral targets and communes, in the current language (4 statements)."""
     topics = {str(t.id): t.name for t in session.execute(select(Topic).order_by(Topic.position, Topic.id)).scalars()}
     needs = {str(n.id): n.label for n in session.execute(select(Need).order_by(Need.position, Need.id)).scalars()}
     referrals = {str(r.id): r.label for r in session.execute(
         select(ReferralTarget).order_by(ReferralTarget.position, ReferralTarget.id)).scalars()}
-    return Labels(topics, needs, referrals)
+    communes = {str(c.id): CommuneLabel(c.name, c.postal_code, c.insee_code, c.active)
+                for c in session.execute(select(Commune).order_by(Commune.position, Commune.id)).scalars()}
+    return Labels(topics, needs, referrals, communes)
 
 
 def filter_options(session):

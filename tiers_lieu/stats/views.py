@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..core.centre import centre_timezone, centre_today, current_centre
+from ..core.errors import render_error
 from ..core.links import url_with_query
 from ..extensions import db
 from . import exports, figures, period, queries
@@ -94,23 +95,42 @@ def export_xlsx():
     return _download(body, XLSX, file_name(asked, "xlsx"))
 
 
-@bp.route("/sessions.csv")
-def sessions_csv():
+SESSION_FORMATS = ("", "coop")  # the centre's own columns, or La Coop's (coop.py)
+
+
+def _session_export(extension):
+    """The raw sessions in the asked format; an unknown format is refused with a page that says so."""
+    chosen = request.args.get("format", "")
+    if chosen not in SESSION_FORMATS:
+        return render_error(400, _("This export format does not exist. Use the export buttons of the statistics "
+                                   "page."))
     asked, _options = read_request()
     if refused := _export_refused(asked):
         return refused
-    rows = exports.sessions_csv(db.session, asked.filters, current_app.config["SECRET_KEY"])
-    return _download(stream_with_context(line.encode("utf-8") for line in rows), "text/csv; charset=utf-8",
-                     file_name(asked, "csv", "accompagnements"))
+    secret_key = current_app.config["SECRET_KEY"]
+    if chosen == "coop":
+        # As the Coop's "self export": the sessions of the one downloading them name the
+        # beneficiaries (pseudonyms) rather than the mediator.
+        own = asked.filters.facilitator_id == current_user.id
+        write = exports.coop_sessions_csv if extension == "csv" else exports.coop_sessions_xlsx
+        body, name = write(db.session, asked.filters, secret_key, own), "activites-coop"
+    else:
+        write = exports.sessions_csv if extension == "csv" else exports.sessions_xlsx
+        body, name = write(db.session, asked.filters, secret_key), "accompagnements"
+    if extension == "csv":
+        return _download(stream_with_context(line.encode("utf-8") for line in body), "text/csv; charset=utf-8",
+                         file_name(asked, "csv", name))
+    return _download(stream_with_context(body), XLSX, file_name(asked, "xlsx", name))
+
+
+@bp.route("/sessions.csv")
+def sessions_csv():
+    return _session_export("csv")
 
 
 @bp.route("/sessions.xlsx")
 def sessions_xlsx():
-    asked, _options = read_request()
-    if refused := _export_refused(asked):
-        return refused
-    chunks = exports.sessions_xlsx(db.session, asked.filters, current_app.config["SECRET_KEY"])
-    return _download(stream_with_context(chunks), XLSX, file_name(asked, "xlsx", "accompagnements"))
+    return _session_export("xlsx")
 
 
 def _download(body, content_type, name):

@@ -23,7 +23,7 @@ PHONE_LIKE = re.compile(r"^[\d\s.+()/-]+$")
 # The fewest last digits that search by phone: fewer would match too many people.
 PHONE_END_DIGITS = 4
 CONTACT_FIELDS = ("first_name", "last_name", "phone", "email", "neighbourhood", "language", "birth_year",
-                  "age_bracket")
+                  "age_bracket", "commune_id", "other_postal_code")
 
 
 def search(session, text, limit=SEARCH_LIMIT):
@@ -214,5 +214,5 @@ def anonymise(session, ids, now):
     return session.execute(
         update(Resident).where(Resident.id.in_(ids), Resident.anonymised_at.is_(None))
         .values(first_name="", last_name=None, phone=None, email=None, neighbourhood=None, birth_year=None,
-                name_key="", remember_consent_at=None, remember_consent_by_id=None, anonymised_at=now)
+                commune_id=None, other_postal_code=None, name_key="", remember_consent_at=None, remember_consent_by_id=None, anonymised_at=now)
         .execution_options(synchronize_session=False)).rowcount

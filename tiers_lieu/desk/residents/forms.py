@@ -10,6 +10,7 @@ from ...booking.contact import display_phone
 from ...booking.forms import NOTE_MAX, ContactMixin, LanguageField, PhoneField
 from ...core.forms import BaseForm
 from ..models import AgeBracket
+from ..sessions.forms import CommuneMixin
 
 
 def age_choices():
@@ -17,16 +18,20 @@ def age_choices():
                                       if code != AgeBracket.UNKNOWN.value]
 
 
-class ResidentForm(BaseForm):
+class ResidentForm(CommuneMixin, BaseForm):
     first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=80)])
     last_name = StringField(_l("Last name (optional)"), validators=[Optional(), Length(max=80)])
     phone = PhoneField(_l("Mobile phone number (optional)"), validators=[Optional(), Length(max=40)])
     email = EmailField(_l("E-mail address (optional)"), validators=[
         Optional(), Length(max=254), Email(message=_l("This e-mail address does not look right."))])
-    neighbourhood = StringField(_l("Neighbourhood or town (optional)"), validators=[Optional(), Length(max=120)])
+    neighbourhood = StringField(_l("Neighbourhood (optional)"), validators=[Optional(), Length(max=120)])
     language = LanguageField(_l("Preferred language"))
     birth_year = IntegerField(_l("Year of birth (optional)"), validators=[Optional()])
     age_bracket = SelectField(_l("Or age bracket (optional)"), choices=age_choices, default="")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        return self.check_other_postal_code() and valid
 
     def validate_birth_year(self, field):
         if field.data is not None and not date.today().year - 110 <= field.data <= date.today().year:
@@ -42,7 +47,7 @@ class ResidentForm(BaseForm):
             "first_name": self.first_name.data, "last_name": self.last_name.data or None,
             "phone": self.phone.e164, "email": (self.email.data or "").strip().lower() or None,
             "neighbourhood": self.neighbourhood.data or None, "language": self.language.data,
-            "birth_year": birth_year, "age_bracket": bracket,
+            "birth_year": birth_year, "age_bracket": bracket, **self.commune_values(),
         }
 
     def fill(self, resident):
@@ -50,6 +55,7 @@ class ResidentForm(BaseForm):
             getattr(self, name).data = getattr(resident, name)
         self.phone.data = display_phone(resident.phone)
         self.age_bracket.data = resident.age_bracket if not resident.birth_year else ""
+        self.fill_commune(resident.commune_id, resident.other_postal_code)
 
 
 class SearchForm(BaseForm):

@@ -21,6 +21,7 @@ from ...database import utcnow
 from ...extensions import db
 from ..blueprint import bp
 from ..models import AgeBracket, Autonomy, Outcome, QueueTicket
+from ..sessions.log import active_communes
 from . import directory as service
 from .forms import BookForForm, ResidentForm, SearchForm
 
@@ -55,6 +56,7 @@ def linking_ticket():
 def new_resident():
     booking, ticket = linking_booking(), linking_ticket()
     form = ResidentForm()
+    form.set_communes(active_communes(db.session))
     if request.method == "GET":
         form.language.data = str(get_locale())
         if ticket is not None and ticket.first_name:
@@ -103,6 +105,7 @@ def resident(resident_id):
 def edit_resident(resident_id):
     person = resident_or_404(resident_id)
     form = ResidentForm()
+    form.set_communes(active_communes(db.session, [person.commune_id]))
     if request.method == "GET":
         form.fill(person)
     if submitted_and_valid(form):

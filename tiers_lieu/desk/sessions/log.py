@@ -18,8 +18,8 @@ from ...booking.topics import active_topics
 from ...database import utcnow
 from ...settings_cache import forget_when_flushed, remember
 from ...stats import daily_counts
-from ..models import (AgeBracket, Attendee, Channel, HelpSession, Need, QueueTicket, ReferralTarget,
-                     Resident, SessionKind, TicketStatus, help_session_need, help_session_topic)
+from ..models import (AgeBracket, Attendee, Channel, Commune, Gender, HelpSession, Need, QueueTicket, ReferralTarget,
+                     Resident, SessionKind, TicketStatus, help_session_need, help_session_topic, sorted_themes)
 
 # The bookings a workshop's log names as its participants: those who held a seat.
 
@@ -28,7 +28,7 @@ SCALAR_FIELDS = (
     "kind", "day", "start_time", "duration_minutes", "channel", "equipment", "equipment_own",
     "admin_domain", "procedure_name", "assistance", "aidants_connect", "autonomy", "outcome",
     "referral_target_id", "participant_count", "age_bracket", "situation", "neighbourhood",
-    "first_visit", "note",
+    "first_visit", "note", "workshop_title", "workshop_level", "gender", "commune_id", "other_postal_code",
 )
 # Topics about administrative procedures: the form asks for the procedure's domain with them.
 ADMIN_TOPIC_SLUGS = ("demarches",)
@@ -118,6 +118,7 @@ def prefill(session, origin, tz, now=None):
         "kind": SessionKind.INDIVIDUAL.value, "day": local_now.date(),
         "start_time": local_now.time().replace(second=0, microsecond=0), "duration": 30,
         "channel": Channel.ON_SITE.value, "topics": [], "participant_count": 1, "participants": [],
+        "gender": Gender.NOT_GIVEN.value,
     }
     booking, ticket, slot = origin.booking, origin.ticket, origin.slot
     if booking is not None:
@@ -137,15 +138,26 @@ def prefill(session, origin, tz, now=None):
         if booking is None:
             values["topics"] = [topic.id for topic in slot.topics]
         if slot.capacity > 1:
-            values.update(kind=SessionKind.WORKSHOP.value,
+            values.update(kind=SessionKind.WORKSHOP.value, workshop_title=(slot.workshop_title or "")[:120] or None,
                           participant_count=max(1, len(origin.participants)),
                           participants=[b.id for b in origin.participants])
+    values["themes"] = topic_themes(session, values["topics"])
     person = origin.person
     if person is not None:
+        if person.remembered:
+            values.update(commune_id=person.commune_id, other_postal_code=person.other_postal_code)
         values.update(neighbourhood=person.neighbourhood or "",
                       age_bracket=person.age_bracket or AgeBracket.of_birth_year(person.birth_year, local_now.date()).value)
     values["first_visit"] = first_visit_value(session, origin)
     return values
+
+
+def topic_themes(session, topic_ids):
+    """The national themes the topics pre-tick, in the report's order."""
+    if not topic_ids:
+        return []
+    lists = session.execute(select(Topic.national_themes).where(Topic.id.in_(topic_ids))).scalars()
+    return sorted_themes(theme for themes in lists for theme in themes or ())
 
 
 def first_visit_value(session, origin):
@@ -186,6 +198,12 @@ class SessionData:
     participant_booking_ids: list = field(default_factory=list)
     note: Optional[str] = None
     location_id: Optional[int] = None
+    themes: list = field(default_factory=list)  # NationalTheme codes
+    workshop_title: Optional[str] = None
+    workshop_level: Optional[str] = None
+    gender: Optional[str] = None
+    commune_id: Optional[int] = None
+    other_postal_code: Optional[str] = None
 
     def scalars(self):
         values = {name: getattr(self, name) for name in SCALAR_FIELDS}
@@ -246,6 +264,7 @@ def log_session(session, data, author, origin):
     if not named and person is not None and person.remembered:
         attendees.append(Attendee(resident_id=person.id))
     help_session.attendees = attendees
+    help_session.themes = data.themes
     session.add(help_session)
     session.flush()
     # The ids were checked against the form's lists: link them without loading the rows again.
@@ -256,6 +275,7 @@ def log_session(session, data, author, origin):
         session.execute(insert(help_session_need), [
             {"session_id": help_session.id, "need_id": need_id} for need_id in sorted(set(data.need_ids))])
 
+    remember_commune(origin.person, data)
     seen = [b.id for b in named]
     if seen:
         session.execute(
@@ -272,6 +292,17 @@ def log_session(session, data, author, origin):
     audit.record("session.created", help_session, actor=author, attendees=len(attendees))
     session.commit()
     return help_session
+
+
+def remember_commune(person, data):
+    """Keep the commune of the session on the resident for their next visit: only for someone who
+    agreed to be remembered, and only for a session about them alone (not a workshop's)."""
+    if person is None or not person.remembered or data.kind == SessionKind.WORKSHOP.value:
+        return
+    if data.commune_id is None and data.other_postal_code is None:
+        return  # "not given" this time does not forget what the person said before
+    if (person.commune_id, person.other_postal_code) != (data.commune_id, data.other_postal_code):
+        person.commune_id, person.other_postal_code = data.commune_id, data.other_postal_code
 
 
 def already_logged(session, origin):
@@ -318,7 +349,7 @@ def values_of(help_session):
     """The form's values for an existing session."""
     values = {name: getattr(help_session, name) for name in SCALAR_FIELDS}
     values.update(duration=help_session.duration_minutes,
-                  topics=[topic.id for topic in help_session.topics],
+                  topics=[topic.id for topic in help_session.topics], themes=help_session.themes,
                   needs=[need.id for need in help_session.needs],
                   participants=[a.booking_id for a in help_session.attendees if a.booking_id],
                   first_visit={True: "first", False: "returning", None: ""}[help_session.first_visit])
@@ -339,6 +370,9 @@ def update_session(session, help_session, data, editor):
     if sorted(topic.id for topic in help_session.topics) != topic_ids:
         help_session.topics = topics_by_id(session, topic_ids)
         changed.append("topics")
+    if help_session.themes != sorted_themes(data.themes):
+        help_session.themes = data.themes
+        changed.append("themes")
     need_ids = sorted(data.need_ids)
     if sorted(need.id for need in help_session.needs) != need_ids:
         help_session.needs = needs_by_id(session, need_ids)
@@ -352,6 +386,10 @@ def update_session(session, help_session, data, editor):
     if changed:
         help_session.updated_at = utcnow()
         audit.record("session.updated", help_session, actor=editor, fields=changed)
+    if help_session.kind != SessionKind.WORKSHOP.value:
+        remembered = [a.resident for a in help_session.attendees if a.resident is not None]
+        if len(remembered) == 1:
+            remember_commune(remembered[0], data)
     session.commit()
     return changed
 
@@ -415,6 +453,7 @@ class Entry:
     slug: str
     label_fr: str
     label_en: str
+    themes: tuple = ()  # a topic's national themes
 
     @property
     def label(self):
@@ -424,19 +463,41 @@ class Entry:
 
 
 def form_lists(session):
-    """The active topics, needs and referral targets, read at most every few seconds: every
-    session form (GET and POST) needs them, and coordinators seldom change them."""
+    """The active topics, needs, referral targets and communes, read at most every few seconds:
+    every session form (GET and POST) needs them, and coordinators seldom change them."""
 
     def load():
-        topics = tuple(Entry(t.id, t.slug, t.name_fr, t.name_en) for t in active_topics(session))
+        topics = tuple(Entry(t.id, t.slug, t.name_fr, t.name_en, tuple(t.national_themes or ()))
+                       for t in active_topics(session))
         needs = tuple(Entry(n.id, "", n.label_fr, n.label_en) for n in active_needs(session))
         targets = tuple(Entry(r.id, "", r.label_fr, r.label_en) for r in active_referral_targets(session))
-        return topics, needs, targets
+        communes = tuple(CommuneEntry(c.id, c.name, c.postal_code) for c in active_communes(session))
+        return topics, needs, targets, communes
 
     return remember("desk_session_lists", str(session.get_bind().url), load)
 
 
-for _model in (Topic, Need, ReferralTarget):
+@dataclass(frozen=True)
+class CommuneEntry:
+    id: int
+    name: str
+    postal_code: str
+
+    @property
+    def label(self):
+        return f"{self.name} ({self.postal_code})"
+
+
+def active_communes(session, keep_ids=()):
+    """The communes the form offers: the active ones, and those an edited session or resident uses."""
+    query = select(Commune).where(Commune.active.is_(True))
+    keep_ids = [commune_id for commune_id in keep_ids if commune_id]
+    if keep_ids:
+        query = select(Commune).where((Commune.active.is_(True)) | (Commune.id.in_(keep_ids)))
+    return session.execute(query.order_by(Commune.position, Commune.id)).scalars().all()
+
+
+for _model in (Topic, Need, ReferralTarget, Commune):
     forget_when_flushed(_model, "desk_session_lists")
 
 

@@ -9,7 +9,7 @@ from ...core.forms import refill_on_expired_csrf, submitted_and_valid
 from ...core.inputs import id_argument
 from ...extensions import db
 from ..blueprint import bp
-from ..models import HelpSession, Outcome
+from ..models import HelpSession, NationalTheme, Outcome
 from . import log as service
 from .forms import SessionForm
 
@@ -31,14 +31,16 @@ def problem_message(problem):
 def prepare(form, help_session=None, origin=None):
     """Give the form its lists: active entries, plus the ones an existing session already uses."""
     if help_session is None:
-        topics, needs, targets = service.form_lists(db.session)
+        topics, needs, targets, communes = service.form_lists(db.session)
         participants = origin.participants if origin is not None else []
     else:
-        topics = active_topics(db.session, keep=help_session.topics)
+        topics = [service.Entry(t.id, t.slug, t.name_fr, t.name_en, tuple(t.national_themes or ()))
+                  for t in active_topics(db.session, keep=help_session.topics)]
         needs = service.active_needs(db.session, [n.id for n in help_session.needs])
         targets = service.active_referral_targets(db.session, help_session.referral_target_id)
         participants = service.workshop_bookings(db.session, help_session)
-    form.set_lists(topics, needs, targets, participants)
+        communes = service.active_communes(db.session, [help_session.commune_id])
+    form.set_lists(topics, needs, targets, participants, communes)
     return topics, participants
 
 
@@ -127,10 +129,13 @@ def render_form(form, topics, action, origin=None, participants=(), help_session
     field_labels.update(duration_minutes=form.duration.label.text,
                         referral_target_id=form.referral_target.label.text,
                         equipment_own=form.equipment_own.label.text)
+    field_labels.update(commune_id=form.commune.label.text, themes=form.themes.label.text)
     return render_template(
         "desk/sessions/form.html", form=form, origin=origin, participants=participants,
         help_session=help_session, history=history, action=action, field_labels=field_labels,
-        admin_topic_ids={topic.id for topic in topics if topic.slug in service.ADMIN_TOPIC_SLUGS})
+        topic_themes=form.topic_themes, admin_theme=NationalTheme.ADMIN_PROCEDURES.value,
+        admin_topic_ids={topic.id for topic in topics if topic.slug in service.ADMIN_TOPIC_SLUGS
+                         or NationalTheme.ADMIN_PROCEDURES.value in topic.themes})
 
 
 @bp.route("/sessions/")

@@ -35,13 +35,9 @@ def upgrade():
     with op.batch_alter_table('queue_ticket', schema=None) as batch_op:
         batch_op.create_index('ix_queue_ticket_day_called_at_issued_at', ['day', 'called_at', 'issued_at'],
                               unique=False)
-    # Count the sessions already logged, with the application's own counting: the dashboard must
-    # read what every later change counts the same way. Later changes to the counting are applied
-    # by `flask stats rebuild`, not by editing this migration.
-    bind = op.get_bind()
-    if bind.execute(sa.text("SELECT 1 FROM help_session LIMIT 1")).first() is not None:
-        from tiers_lieu.stats.daily_counts import refresh
-        refresh(bind)
+    # The sessions already logged are counted by 0016_national_counts, with the application's own
+    # counting: it reads the newest schema's columns (0015's gender, commune, themes…), which do
+    # not exist yet at this point of an upgrade.
 
 
 def downgrade():
