@@ -35,7 +35,7 @@ from ..core.centre import centre_timezone, current_centre
 from ..desk.models import (AdminDomain, AgeBracket, Autonomy, Channel, Equipment, Gender, NationalTheme,
                            ReferralKind, ReferralTarget, SessionKind, SessionTheme, Situation, WorkshopLevel,
                            help_session_topic)
-from .queries import ATT, HS, list_labels, session_conditions
+from .queries import ATT, by_session, list_labels, session_chunks
 
 SOURCE_COMMIT = "46aa33bdf21c42c2d5bbb2913f5c453cca5a9542"
 
@@ -240,30 +240,19 @@ def session_rows(session, filters, pseudonym, own_sessions, chunk=1_000):
     referral_kinds = dict(session.execute(select(ReferralTarget.id, ReferralTarget.kind)).all())
     centre, tz = current_centre(), centre_timezone()
     yield headers(own_sessions)
-    last_id = 0
-    conditions = session_conditions(filters)
-    while True:
-        sessions = session.execute(
-            select(HS).where(HS.c.id > last_id, *conditions).order_by(HS.c.id).limit(chunk)).all()
-        if not sessions:
-            return
+    for sessions in session_chunks(session, filters, chunk):
         ids = [row.id for row in sessions]
-        last_id = ids[-1]
-        topics, theme_codes, attendees = {}, {}, {}
-        for session_id, topic_id in session.execute(
-                select(help_session_topic.c.session_id, help_session_topic.c.topic_id)
-                .where(help_session_topic.c.session_id.in_(ids))):
-            topics.setdefault(session_id, []).append(labels.topics.get(str(topic_id), ""))
-        for session_id, theme in session.execute(
-                select(SessionTheme.session_id, SessionTheme.theme).where(SessionTheme.session_id.in_(ids))):
-            theme_codes.setdefault(session_id, []).append(theme)
-        for session_id, resident_id in session.execute(
-                select(ATT.c.session_id, ATT.c.resident_id).where(ATT.c.session_id.in_(ids)).order_by(ATT.c.id)):
-            attendees.setdefault(session_id, []).append(resident_id)
+        topics = by_session(session, select(help_session_topic.c.session_id, help_session_topic.c.topic_id)
+                            .where(help_session_topic.c.session_id.in_(ids)))
+        theme_codes = by_session(session, select(SessionTheme.session_id, SessionTheme.theme)
+                                 .where(SessionTheme.session_id.in_(ids)))
+        attendees = by_session(session, select(ATT.c.session_id, ATT.c.resident_id)
+                               .where(ATT.c.session_id.in_(ids)).order_by(ATT.c.id))
         session.rollback()  # end the read transaction between chunks, as the centre's own export
         for row in sessions:
             yield _row(row, own_sessions, centre, tz, staff, referral_kinds, labels.communes,
-                       topics.get(row.id, []), theme_codes.get(row.id, []),
+                       [labels.topics.get(str(topic_id), "") for topic_id in topics.get(row.id, [])],
+                       theme_codes.get(row.id, []),
                        [pseudonym(resident) for resident in attendees.get(row.id, [])[:row.participant_count]
                         if resident is not None])
 

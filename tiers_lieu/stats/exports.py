@@ -38,7 +38,7 @@ from ..desk.models import (AdminDomain, AgeBracket, Assistance, Autonomy, Channe
                            Outcome, SessionKind, SessionTheme, Situation, WorkshopLevel, help_session_need,
                            help_session_topic)
 from . import coop
-from .queries import ATT, HS, list_labels, session_conditions
+from .queries import ATT, by_session, list_labels, session_chunks
 
 CHUNK = 1_000
 CSV_BOM = "\ufeff"
@@ -228,31 +228,16 @@ def session_rows(session, filters, secret_key):
     places = dict(session.execute(select(Location.id, Location.name)).all())
     booked, walk_in = _("Booked"), _("Walk-in")
     yield SESSION_COLUMNS
-    last_id = 0
-    conditions = session_conditions(filters)
-    while True:
-        sessions = session.execute(
-            select(HS).where(HS.c.id > last_id, *conditions).order_by(HS.c.id).limit(CHUNK)).all()
-        if not sessions:
-            return
+    for sessions in session_chunks(session, filters, CHUNK):
         ids = [row.id for row in sessions]
-        last_id = ids[-1]
-        topics, needs, attendees, themes = {}, {}, {}, {}
-        for session_id, topic_id in session.execute(
-                select(help_session_topic.c.session_id, help_session_topic.c.topic_id)
-                .where(help_session_topic.c.session_id.in_(ids))):
-            topics.setdefault(session_id, []).append(labels.topics.get(str(topic_id), ""))
-        for session_id, need_id in session.execute(
-                select(help_session_need.c.session_id, help_session_need.c.need_id)
-                .where(help_session_need.c.session_id.in_(ids))):
-            needs.setdefault(session_id, []).append(labels.needs.get(str(need_id), ""))
-        for session_id, theme in session.execute(
-                select(SessionTheme.session_id, SessionTheme.theme).where(SessionTheme.session_id.in_(ids))):
-            themes.setdefault(session_id, set()).add(theme)
-        for session_id, resident_id, booking_id in session.execute(
-                select(ATT.c.session_id, ATT.c.resident_id, ATT.c.booking_id)
-                .where(ATT.c.session_id.in_(ids)).order_by(ATT.c.id)):
-            attendees.setdefault(session_id, []).append((resident_id, booking_id))
+        topics = by_session(session, select(help_session_topic.c.session_id, help_session_topic.c.topic_id)
+                            .where(help_session_topic.c.session_id.in_(ids)))
+        needs = by_session(session, select(help_session_need.c.session_id, help_session_need.c.need_id)
+                           .where(help_session_need.c.session_id.in_(ids)))
+        themes = by_session(session, select(SessionTheme.session_id, SessionTheme.theme)
+                            .where(SessionTheme.session_id.in_(ids)))
+        attendees = by_session(session, select(ATT.c.session_id, ATT.c.resident_id, ATT.c.booking_id)
+                               .where(ATT.c.session_id.in_(ids)).order_by(ATT.c.id))
         session.rollback()  # end the read transaction between chunks: nothing is held while streaming
         for row in sessions:
             named = attendees.get(row.id, [])[:row.participant_count]
@@ -263,14 +248,14 @@ def session_rows(session, filters, secret_key):
                 SessionKind.label_of(row.kind), row.duration_minutes, row.participant_count,
                 row.workshop_title or "", WorkshopLevel.label_of(row.workshop_level) if row.workshop_level else "",
                 access, Channel.label_of(row.channel), Equipment.label_of(row.equipment) if row.equipment else "",
-                _yes_no(row.equipment_own), " | ".join(topics.get(row.id, [])),
+                _yes_no(row.equipment_own), " | ".join(labels.topics.get(str(topic_id), "") for topic_id in topics.get(row.id, [])),
                 " | ".join(str(member.label) for member in NationalTheme if member.value in themes.get(row.id, ())),
                 AdminDomain.label_of(row.admin_domain) if row.admin_domain else "", row.procedure_name or "",
                 Assistance.label_of(row.assistance) if row.assistance else "", _yes_no(row.aidants_connect),
                 Autonomy.label_of(row.autonomy) if row.autonomy else "",
                 Outcome.label_of(row.outcome) if row.outcome else "",
                 labels.referrals.get(str(row.referral_target_id), "") if row.referral_target_id else "",
-                " | ".join(needs.get(row.id, [])),
+                " | ".join(labels.needs.get(str(need_id), "") for need_id in needs.get(row.id, [])),
                 AgeBracket.label_of(row.age_bracket) if row.age_bracket else "",
                 Gender.label_of(row.gender) if row.gender else "",
                 Situation.label_of(row.situation) if row.situation else "",

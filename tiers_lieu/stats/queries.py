@@ -47,6 +47,28 @@ class Filters:
 
 # -- the help sessions of the period ----------------------------------------------------------------
 
+def session_chunks(session, filters, chunk):
+    """The sessions of the filters in id order, `chunk` rows at a time: the raw exports stream them,
+    reading each chunk's topics, themes and attendees, then ending the read transaction before
+    writing its rows."""
+    last_id, conditions = 0, session_conditions(filters)
+    while True:
+        rows = session.execute(select(HS).where(HS.c.id > last_id, *conditions).order_by(HS.c.id).limit(chunk)).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        yield rows
+
+
+def by_session(session, statement):
+    """{session id: [the rest of each row]} of a statement whose first column is a session id, in
+    the statement's order: a single other column gives its values, several give tuples."""
+    grouped = {}
+    for session_id, *rest in session.execute(statement):
+        grouped.setdefault(session_id, []).append(rest[0] if len(rest) == 1 else tuple(rest))
+    return grouped
+
+
 def session_conditions(filters, start=None, end=None):
     conditions = [HS.c.day >= (start or filters.start), HS.c.day <= (end or filters.end)]
     if filters.topic_id is not None:
