@@ -3,6 +3,7 @@ English, on a phone and on a desktop, forms with errors included."""
 from datetime import datetime, time, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.booking.opening import generate_for_horizon
@@ -71,8 +72,7 @@ def test_set_up_pages_are_accessible(live_server, new_page, centre, viewport, la
     # A form sent with mistakes: the errors are announced, linked to their fields, still accessible.
     page.goto(f"{live_server}/admin/topics/new")
     page.get_by_role("button", name=text["save"]).click()
-    page.wait_for_load_state("load")
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()  # waits for the answer, not the old page
     assert_accessible(page)
     page.goto(f"{live_server}/admin/audit?since=2030-05-02&until=2030-05-01")
     assert page.locator(".error-summary").is_visible()

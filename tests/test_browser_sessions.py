@@ -3,6 +3,7 @@ in French and in English; axe-core on the session form, the residents' search an
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tiers_lieu.accounts.models import Role
 from tiers_lieu.booking.models import Booking, BookingStatus
@@ -166,7 +167,9 @@ def test_session_form_and_residents_pages_are_accessible(live_server, new_page, 
     page.wait_for_url(re.compile(r".*q=.*"))
     assert_accessible(page)
     page.get_by_role("link", name="Hélène Lefèvre").click()
-    assert TEXT[lang]["history"] in page.content()
+    # The click only starts the navigation: wait for the resident's page itself before reading it.
+    page.wait_for_url(re.compile(r".*/desk/residents/\d+$"))
+    expect(page.get_by_role("heading", name=TEXT[lang]["history"])).to_be_visible()
     assert_accessible(page)
     if viewport == "phone":
         assert_fits_when_zoomed(page)
