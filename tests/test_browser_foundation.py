@@ -1,5 +1,6 @@
 """The foundation's pages in a real browser: accessible in both languages, phone and desktop."""
 import pytest
+from playwright.sync_api import expect
 
 from tiers_lieu.accounts.models import Role
 
@@ -77,7 +78,7 @@ def test_skip_link_and_language_switch_work_with_the_keyboard(live_server, new_p
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
     page.get_by_role("link", name="English").click()
-    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.locator("html")).to_have_attribute("lang", "en")  # waits for the page the click opens
     page.goto(live_server + "/login")
     assert page.locator("html").get_attribute("lang") == "en"  # remembered
 
