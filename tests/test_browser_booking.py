@@ -30,6 +30,9 @@ TEXT = {
         "email": "Adresse e-mail",
         "note": "En quelques mots",
         "reminder": "M'envoyer un rappel la veille",
+        "reminder_by_sms": "Nous vous enverrons un rappel par SMS la veille.",
+        "stop_reminder": "Ne plus recevoir de rappel",
+        "reminder_stopped": "C'est fait : vous ne recevrez pas de rappel pour ce rendez-vous.",
         "book": "Réserver ce rendez-vous",
         "bad_phone": "Ce numéro de téléphone ne semble pas correct",
         "either": "Donnez un numéro de portable, une adresse e-mail, ou les deux",
@@ -65,6 +68,9 @@ TEXT = {
         "email": "E-mail address",
         "note": "In a few words",
         "reminder": "Send me a reminder the day before",
+        "reminder_by_sms": "We will send you a reminder by text message the day before.",
+        "stop_reminder": "Stop the reminder",
+        "reminder_stopped": "Done: you will get no reminder for this appointment.",
         "book": "Book this appointment",
         "bad_phone": "This phone number does not look right",
         "either": "Give a mobile phone number, an e-mail address, or both",
@@ -216,6 +222,13 @@ def test_a_newcomer_books_a_slot_and_cancels_it_from_the_link(live_server, new_p
     assert download.value.suggested_filename.endswith(".ics")
     calendar = Path(download.value.path()).read_text(encoding="utf-8")
     assert "BEGIN:VCALENDAR" in calendar and "TZID=Europe/Paris" in calendar
+
+    # The reminder asked for with the booking is stopped as easily, from the same page.
+    expect(page.get_by_text(text["reminder_by_sms"])).to_be_visible()
+    follow(page, page.get_by_role("button", name=text["stop_reminder"]), f"{live_server}/booking/{token}")
+    expect(page.get_by_role("status").filter(has_text=text["reminder_stopped"])).to_be_visible()
+    check_page(page, lang)
+    assert the_booking().reminder_consent is False
 
     follow(page, page.get_by_role("link", name=text["cancel"]), f"{live_server}/booking/{token}/cancel")
     check_page(page, lang)

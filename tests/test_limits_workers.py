@@ -154,6 +154,12 @@ def test_limits_hold_exactly_across_workers_counting_in_redis(app, redis_db, tmp
         # Several workers answered: had each counted alone, each would have let LIMIT through.
         # (One after the other, posts may all reach the same worker; sent at once, they spread.)
         assert len(set(pids_of_posts())) >= 2
+        # The counters name what was guessed by a keyed digest: the store holds no staff
+        # address and no booking code, only the names of the counters.
+        stored = " ".join(key.decode() for key in redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).keys())
+        assert "login-account:" in stored and "lookup-code:" in stored
+        for secret in (user.email, other_email, "guessed@", "other@", booking.code):
+            assert secret.lower() not in stored.lower()
     assert db.session.execute(db.select(db.func.count(QueueTicket.id))).scalar_one() == LIMIT
 
 

@@ -7,7 +7,7 @@ from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 
-from ..core.limits import limit_failures, record_failure
+from ..core.limits import guess_key, limit_failures, record_failure
 from ..extensions import db, limiter
 from ..i18n import remember_language
 from . import recovery, service, two_step
@@ -105,7 +105,7 @@ def counted_with_logins(view):
     view = limiter.shared_limit(config("LOGIN_FAILURES_PER_ADDRESS"), scope="accounts.login",
                                 methods=["POST"])(view)
     view = limiter.shared_limit(config("LOGIN_FAILURES_PER_ACCOUNT"), scope="accounts.login",
-                                key_func=lambda: f"login-account:{held_login_email()}",
+                                key_func=lambda: guess_key("login-account", held_login_email()),
                                 methods=["POST"])(view)
     view.limits_failures_only = True
     return view

@@ -6,15 +6,17 @@ switched text messages off (`notify.channels.sms_enabled`: `queue_sms` then queu
 """
 import enum
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ..core.centre import current_centre
 from ..core.links import public_link
 from ..i18n import day_at_time
+from ..notify.channels import sms_enabled
 from ..notify.service import queue_email, queue_sms
 from .codes import format_code, token_for
+from .contact import receives_text_messages
 
 
 class Kind(str, enum.Enum):
@@ -56,9 +58,25 @@ def compose(booking, kind, channel):
         return str(SUBJECTS[kind] % {"when": context["when"]}), text.strip() + "\n"
 
 
+def reminder_key(booking):
+    """The outbox key of the booking's reminder: one per booking and slot, so that a booking moved
+    to another day gets one for its new day."""
+    return f"reminder:{booking.id}:{booking.slot_id}"
+
+
+def reminder_channel(booking):
+    """How the booking's reminder would reach its resident: "email", "sms", or None when it cannot
+    (a phone alone while text messages are off, or a number that cannot receive them)."""
+    if booking.email:
+        return "email"
+    if booking.phone and sms_enabled(current_app.config) and receives_text_messages(booking.phone):
+        return "sms"
+    return None
+
+
 def queue_for(session, booking, kind):
     """Put the message about this change of the booking in the outbox (not committed)."""
-    dedup_key = f"reminder:{booking.id}:{booking.slot_id}" if kind is Kind.REMINDER else None
+    dedup_key = reminder_key(booking) if kind is Kind.REMINDER else None
     if booking.email:
         subject, text = compose(booking, kind, "email")
         return queue_email(session, to=booking.email, subject=subject, body=text,

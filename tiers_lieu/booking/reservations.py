@@ -38,6 +38,7 @@ class Refusal(enum.Enum):
     TOO_LATE_TO_CHANGE = "too_late"  # past the deadline for cancelling or moving
     NOT_ACTIVE = "not_active"        # the booking is already cancelled, seen or missed
     NOT_OVER = "not_over"            # details are erased only once the appointment is over or cancelled
+    NO_REMINDER_WAY = "no_reminder"  # a reminder asked for with no e-mail nor number it can go to
 
     @property
     def message(self):
@@ -57,6 +58,8 @@ REFUSAL_MESSAGES = {
     Refusal.NOT_ACTIVE: _l("This appointment is no longer active, so it cannot be changed."),
     Refusal.NOT_OVER: _l("Your appointment is still to come, so your details are still needed. You can delete "
                          "them once it has taken place, or after cancelling it."),
+    Refusal.NO_REMINDER_WAY: _l("We cannot send you a reminder: this appointment has no e-mail address or mobile "
+                                "number we can write to. Call the centre to add one."),
 }
 
 
@@ -296,6 +299,34 @@ def move(session, booking, new_slot_id, *, rules, now=None):
     booking = session.get(Booking, booking.id)
     messages.queue_for(session, booking, messages.Kind.CHANGE)
     session.commit()
+    return booking
+
+
+def set_reminder(session, booking, wanted, *, now=None):
+    """Turn the reminder the day before on or off, from the booking's own page: consent given with
+    the booking is withdrawn as easily. A reminder already queued and not yet sent is withdrawn
+    with it, and queued again if the resident changes their mind; a second click changes nothing."""
+    now = now or utcnow()
+    if booking.status != BookingStatus.BOOKED.value or booking.slot.starts_at <= now:
+        raise BookingRefused(Refusal.NOT_ACTIVE, booking.slot)
+    if wanted and messages.reminder_channel(booking) is None:
+        raise BookingRefused(Refusal.NO_REMINDER_WAY, booking.slot)
+    result = session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status == BookingStatus.BOOKED.value)
+        .values(reminder_consent=wanted, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise BookingRefused(Refusal.NOT_ACTIVE, booking.slot)
+    key = messages.reminder_key(booking)
+    if wanted:
+        outbox.restore_withdrawn(session, key)
+    else:
+        outbox.withdraw_pending(session, key)
+    session.commit()
+    session.refresh(booking)
     return booking
 
 

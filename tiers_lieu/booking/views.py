@@ -20,8 +20,8 @@ from .calendar import booking_ics, qr_svg_data_uri
 from .codes import format_code, new_request_key, normalise_code, token_for
 from .contact import normalise_email, normalise_phone
 from .forms import NOTE_WARNING, BookingForm, CallbackForm, LookupForm, moment_words
-from .messages import manage_url
-from .models import Booking
+from .messages import manage_url, reminder_channel
+from .models import Booking, BookingStatus
 from .reservations import BookingRefused, Contact, Refusal
 
 bp = Blueprint("booking", __name__)
@@ -176,6 +176,8 @@ def manage(token):
         "booking/manage.html", booking=booking, token=token, code=format_code(booking.code),
         qr=qr_svg_data_uri(link), link=link, changeable=changeable, new=bool(request.args.get("new")),
         erasable=reservations.erasable_by_resident(booking, now),
+        reminder_settable=booking.status == BookingStatus.BOOKED.value and booking.slot.starts_at > now,
+        reminder_channel=reminder_channel(booking),
     )
 
 
@@ -207,6 +209,24 @@ def cancel(token):
         flash(str(refusal.reason.message), "error")
     else:
         flash(_("Your appointment is cancelled. The seat is free again for someone else."), "success")
+    return redirect(url_for("booking.manage", token=token))
+
+
+@bp.route("/booking/<token>/reminder", methods=["POST"])
+def reminder(token):
+    """Turn the reminder the day before on ("on") or off ("off") from the booking's page."""
+    booking = booking_from_token(token)
+    wanted = {"on": True, "off": False}.get(request.form.get("reminder"))
+    if wanted is None:
+        abort(400)
+    try:
+        reservations.set_reminder(db.session, booking, wanted)
+    except BookingRefused as refusal:
+        db.session.rollback()
+        flash(str(refusal.reason.message), "error")
+    else:
+        flash(_("We will send you a reminder the day before.") if wanted
+              else _("Done: you will get no reminder for this appointment."), "success")
     return redirect(url_for("booking.manage", token=token))
 
 

@@ -10,7 +10,13 @@ guesses all pass the check before any of them is counted: 15 wrong passwords sen
 three gunicorn workers got 6 or 7 answers against a limit of 5. Counted first, with Redis's atomic
 increment, exactly 5 are answered whatever the timing. Giving back needs a window counter that can
 go down: the fixed-window strategy (config `RATELIMIT_STRATEGY`).
+
+A counter's key names what is guessed by a keyed digest of it, never by the thing itself, so that
+the limit store (Redis, shared and often less guarded than the database) holds no staff e-mail
+address and no booking code.
 """
+import hashlib
+import hmac
 import logging
 
 from flask import current_app, g, request
@@ -26,13 +32,22 @@ def record_failure():
     g.attempt_failed = True
 
 
+def guess_key(name, guessed):
+    """The counter's key for one thing guessed: `name` and a digest keyed with the app's secret,
+    so that nobody reading the store can test candidate addresses or codes against it."""
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret if isinstance(secret, bytes) else str(secret).encode()
+    digest = hmac.new(secret, str(guessed or "").encode(), hashlib.sha256).hexdigest()
+    return f"{name}:{digest[:32]}"
+
+
 def limit_failures(name, guessed, per_guessed_setting, per_address_setting):
     """Limit the failed POSTs of a view; `guessed()` names what this request tries to guess."""
 
     def decorator(view):
         view = limiter.limit(lambda: current_app.config[per_address_setting], methods=["POST"])(view)
         view = limiter.limit(lambda: current_app.config[per_guessed_setting],
-                             key_func=lambda: f"{name}:{guessed()}", methods=["POST"])(view)
+                             key_func=lambda: guess_key(name, guessed()), methods=["POST"])(view)
         view.limits_failures_only = True
         return view
 

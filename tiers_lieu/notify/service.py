@@ -231,6 +231,28 @@ def _recover_interrupted(session, now, senders):
     return recovered
 
 
+def withdraw_pending(session, dedup_key):
+    """Withdraw the message queued under `dedup_key` if no sender has picked it up yet (a reminder
+    its resident no longer wants); the row stays, so that queueing it again finds it. Not
+    committed. Returns whether one was withdrawn."""
+    return session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.dedup_key == dedup_key, OutboxMessage.status == MessageStatus.PENDING.value)
+        .values(status=MessageStatus.WITHDRAWN.value)
+        .execution_options(synchronize_session=False)).rowcount == 1
+
+
+def restore_withdrawn(session, dedup_key):
+    """Put back in the queue a message `withdraw_pending` took out (the resident changed their
+    mind); one emptied by retention or erasure stays out. Not committed. Returns whether one was."""
+    return session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.dedup_key == dedup_key, OutboxMessage.status == MessageStatus.WITHDRAWN.value,
+               OutboxMessage.anonymised_at.is_(None))
+        .values(status=MessageStatus.PENDING.value)
+        .execution_options(synchronize_session=False)).rowcount == 1
+
+
 def anonymise(session, ids, now):
     """Empty the recipient and the text of these messages (retention and erasure, `privacy/`); the
     channel, kind, status and delivery attempts stay counted. A message not sent yet is withdrawn:
