@@ -23,7 +23,7 @@ from tiers_lieu.accounts.models import PasswordReset, Role, User
 from tiers_lieu.accounts.recovery import hash_token as hash_reset_token
 from tiers_lieu.extensions import db
 
-from .browser_helpers import assert_accessible
+from .browser_helpers import WIDEST, ZOOMED_PHONE, assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]
 
@@ -270,6 +270,11 @@ def test_every_page_reads_whole_words_fits_and_is_accessible(app, live_server, b
             sideways = page.evaluate(SIDEWAYS)
             if sideways > 0:
                 problems.append(f"{path}: scrolls sideways by {sideways} px")
+            if width == "phone":  # and at 200 % zoom (WCAG 1.4.10 reflow), where words may break
+                page.set_viewport_size(ZOOMED_PHONE)
+                if (zoomed := page.evaluate(SIDEWAYS)) > 0:
+                    problems.append(f"{path}: scrolls sideways by {zoomed} px at 200 % zoom: {page.evaluate(WIDEST)}")
+                page.set_viewport_size(WIDTHS[width])
             for word in page.evaluate(BROKEN_WORDS):
                 problems.append(f"{path}: word broken across lines: {word}")
             for heading in page.evaluate(SKIPPED_HEADINGS):
