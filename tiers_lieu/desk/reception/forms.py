@@ -1,6 +1,6 @@
 """Forms of the desk's day: a walk-in's ticket, calling the next one, cancelling for a resident."""
 from flask_babel import lazy_gettext as _l
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ...core.forms import BaseForm
@@ -27,8 +27,8 @@ class CallNextForm(BaseForm):
 class CancelForm(BaseForm):
     # The statistics tell the residents' cancellations from the centre's.
     asked_by = RadioField(_l("Who asks to cancel?"), default="resident", validators=[InputRequired()],
-                          choices=[("resident", _l("The resident (they phoned or came by)")),
-                                   ("centre", _l("The centre (facilitator absent, room closed…)"))])
+                          choices=[SelectChoice("resident", _l("The resident (they phoned or came by)")),
+                                   SelectChoice("centre", _l("The centre (facilitator absent, room closed…)"))])
     reason = TextAreaField(_l("Reason, told to the resident"),
                            validators=[DataRequired(), Length(max=CANCEL_REASON_MAX)])
 
