@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tiers_lieu.booking import reservations
+from tiers_lieu.booking.availability import booking_rules
 from tiers_lieu.booking.models import Booking, BookingStatus
 from tiers_lieu.booking.reservations import BookingRefused, Refusal
 from tiers_lieu.database import utcnow
@@ -191,3 +192,37 @@ def test_without_the_secret_link_or_the_form_token_nothing_changes(client, topic
     assert client.post(f"/booking/{token}/reminder", data={"reminder": "off"}).status_code == 400
     assert client.get(f"/booking/{token}/reminder").status_code == 405
     assert the_booking().reminder_consent is True
+
+
+def test_a_queued_reminder_follows_its_booking_moved_away_back_and_cancelled(client, runner, topic):
+    tomorrow = make_slots(topic, days_ahead=1)[0]
+    later = make_slots(topic, days_ahead=3)[0]
+    token = book(client, tomorrow, phone="", email="awa@example.org", reminder_consent="y")
+    assert queue_reminders(runner, tomorrow) == 1
+
+    assert submit(client, f"/booking/{token}/move", {"slot_id": later.id}).status_code == 302
+    assert [m.status for m in reminders()] == [MessageStatus.WITHDRAWN.value]  # not "see you tomorrow"
+    assert queue_reminders(runner, tomorrow) == 0
+
+    assert submit(client, f"/booking/{token}/move", {"slot_id": tomorrow.id}).status_code == 302
+    assert queue_reminders(runner, tomorrow) == 1  # the same reminder, back in the queue
+    assert [m.status for m in reminders()] == [MessageStatus.PENDING.value]
+
+    assert submit(client, f"/booking/{token}/cancel", {}).status_code == 302
+    assert [m.status for m in reminders()] == [MessageStatus.WITHDRAWN.value]
+    assert queue_reminders(runner, tomorrow) == 0
+
+
+@pytest.mark.parametrize("by", ["centre", "desk", "opening hours"])
+def test_a_booking_the_centre_cancels_loses_its_queued_reminder(app, runner, make_booking, by):
+    slot = make_slots(make_topic(), days_ahead=1)[0]
+    booking = make_booking(slot, email="awa@example.org", reminder_consent=True, request_key="r" * 32)
+    assert queue_reminders(runner, slot) == 1
+    if by == "opening hours":
+        assert reservations.cancel_for_removed_slot(db.session, booking, reason="Salle fermée") is not None
+        db.session.commit()
+    else:
+        reservations.cancel(db.session, booking, rules=booking_rules(db.session), by_centre=by == "centre",
+                            by_staff=by == "desk", reason="Salle fermée")
+    assert [m.status for m in reminders()] == [MessageStatus.WITHDRAWN.value]
+    assert queue_reminders(runner, slot) == 0

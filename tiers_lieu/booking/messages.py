@@ -14,7 +14,7 @@ from ..core.centre import current_centre
 from ..core.links import public_link
 from ..i18n import day_at_time
 from ..notify.channels import sms_enabled
-from ..notify.service import queue_email, queue_sms
+from ..notify.service import queue_email, queue_sms, restore_withdrawn
 from .codes import format_code, token_for
 from .contact import receives_text_messages
 
@@ -77,6 +77,10 @@ def reminder_channel(booking):
 def queue_for(session, booking, kind):
     """Put the message about this change of the booking in the outbox (not committed)."""
     dedup_key = reminder_key(booking) if kind is Kind.REMINDER else None
+    if dedup_key is not None and reminder_channel(booking) is not None:
+        # Withdrawn when the booking moved to another day or was cancelled, or the resident
+        # stopped it: a booking moved back, or a reminder wanted again, brings the same one back.
+        restore_withdrawn(session, dedup_key)
     if booking.email:
         subject, text = compose(booking, kind, "email")
         return queue_email(session, to=booking.email, subject=subject, body=text,

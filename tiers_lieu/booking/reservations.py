@@ -262,6 +262,7 @@ def cancel(session, booking, *, rules, by_centre=False, by_staff=False, reason=N
     release_seat(session, booking.slot_id)
     session.refresh(booking)
     offers.seat_freed(session, booking.slot, rules, now)
+    outbox.withdraw_pending(session, messages.reminder_key(booking))  # never "see you tomorrow" after this
     messages.queue_for(session, booking,
                        messages.Kind.CANCELLED_BY_CENTRE if by_centre else messages.Kind.CANCELLATION)
     if by_centre or by_staff:
@@ -278,7 +279,7 @@ def move(session, booking, new_slot_id, *, rules, now=None):
     if new_slot is not None and new_slot.id == booking.slot_id:
         return booking
     check_bookable(session, new_slot, booking.topic_id, rules, now)
-    old_slot_id = booking.slot_id
+    old_slot_id, old_reminder = booking.slot_id, messages.reminder_key(booking)
     if not take_seat(session, new_slot.id):
         session.rollback()
         raise BookingRefused(Refusal.FULL, new_slot)
@@ -294,6 +295,7 @@ def move(session, booking, new_slot_id, *, rules, now=None):
         session.rollback()
         raise BookingRefused(Refusal.NOT_ACTIVE, booking.slot)
     release_seat(session, old_slot_id)
+    outbox.withdraw_pending(session, old_reminder)  # the day it tells of is no longer the booking's
     session.expire_all()
     offers.seat_freed(session, load_slot(session, old_slot_id), rules, now)
     booking = session.get(Booking, booking.id)
@@ -367,6 +369,7 @@ def cancel_for_removed_slot(session, booking, *, reason, now=None):
         return None  # the UPDATE changed nothing: the rest of the transaction stands
     release_seat(session, booking.slot_id)
     session.refresh(booking)
+    outbox.withdraw_pending(session, messages.reminder_key(booking))
     messages.queue_for(session, booking, messages.Kind.CANCELLED_BY_CENTRE)
     audit.record("booking.cancel_by_centre", booking, slot_id=booking.slot_id, cause="opening_hours")
     return booking
