@@ -232,9 +232,9 @@ def _recover_interrupted(session, now, senders):
 
 
 def withdraw_pending(session, dedup_key):
-    """Withdraw the message queued under `dedup_key` if no sender has picked it up yet (a reminder
-    its resident no longer wants); the row stays, so that queueing it again finds it. Not
-    committed. Returns whether one was withdrawn."""
+    """Withdraw the message queued under `dedup_key` if no sender has picked it up yet (the reminder
+    of a booking cancelled, moved to another day, or no longer wanted); the row stays, so that
+    queueing it again finds it. Not committed. Returns whether one was withdrawn."""
     return session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.dedup_key == dedup_key, OutboxMessage.status == MessageStatus.PENDING.value)
@@ -243,8 +243,9 @@ def withdraw_pending(session, dedup_key):
 
 
 def restore_withdrawn(session, dedup_key):
-    """Put back in the queue a message `withdraw_pending` took out (the resident changed their
-    mind); one emptied by retention or erasure stays out. Not committed. Returns whether one was."""
+    """Put back in the queue a message `withdraw_pending` took out (the booking moved back, or the
+    resident changed their mind); one emptied by retention or erasure stays out. Not committed.
+    Returns whether one was."""
     return session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.dedup_key == dedup_key, OutboxMessage.status == MessageStatus.WITHDRAWN.value,
