@@ -304,12 +304,17 @@ def move(session, booking, new_slot_id, *, rules, now=None):
     return booking
 
 
+def reminder_settable(booking, now):
+    """Whether the resident may still turn the booking's reminder off or on: until it starts."""
+    return booking.status == BookingStatus.BOOKED.value and booking.slot.starts_at > now
+
+
 def set_reminder(session, booking, wanted, *, now=None):
     """Turn the reminder the day before on or off, from the booking's own page: consent given with
     the booking is withdrawn as easily. A reminder already queued and not yet sent is withdrawn
     with it, and queued again if the resident changes their mind; a second click changes nothing."""
     now = now or utcnow()
-    if booking.status != BookingStatus.BOOKED.value or booking.slot.starts_at <= now:
+    if not reminder_settable(booking, now):
         raise BookingRefused(Refusal.NOT_ACTIVE, booking.slot)
     if wanted and messages.reminder_channel(booking) is None:
         raise BookingRefused(Refusal.NO_REMINDER_WAY, booking.slot)

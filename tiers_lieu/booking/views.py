@@ -21,7 +21,7 @@ from .codes import format_code, new_request_key, normalise_code, token_for
 from .contact import normalise_email, normalise_phone
 from .forms import NOTE_WARNING, BookingForm, CallbackForm, LookupForm, moment_words
 from .messages import manage_url, reminder_channel
-from .models import Booking, BookingStatus
+from .models import Booking
 from .reservations import BookingRefused, Contact, Refusal
 
 bp = Blueprint("booking", __name__)
@@ -176,7 +176,7 @@ def manage(token):
         "booking/manage.html", booking=booking, token=token, code=format_code(booking.code),
         qr=qr_svg_data_uri(link), link=link, changeable=changeable, new=bool(request.args.get("new")),
         erasable=reservations.erasable_by_resident(booking, now),
-        reminder_settable=booking.status == BookingStatus.BOOKED.value and booking.slot.starts_at > now,
+        reminder_settable=reservations.reminder_settable(booking, now),
         reminder_channel=reminder_channel(booking),
     )
 

@@ -40,7 +40,7 @@ NETWORKS = {
 }
 TYPOLOGY_NETWORKS = {"EPN": "espaces-publics-numeriques", "MJC": "mjc", "CCAS": "ccas-cias", "CIAS": "ccas-cias",
                      "FT": "france-travail", "ML": "mission-locale", "LA_POSTE": "la-poste"}
-# MedNum's specifically addressed publics, as data·inclusion names them (for the precisions).
+# The lengths data·inclusion accepts for a name and a description.
 NAME_MIN, NAME_MAX, DESCRIPTION_MIN = 3, 150, 5
 
 NO_DESCRIPTION = _l("This topic has no description in French: data·inclusion needs one, the topic is left "
